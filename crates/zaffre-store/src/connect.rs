@@ -1,0 +1,1 @@
+//! Choosing and opening a database from its URL. (Being written.)

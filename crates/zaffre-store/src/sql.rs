@@ -1,0 +1,1 @@
+//! The SQL implementation shared by both engines. (Being written.)
