@@ -352,6 +352,13 @@ struct ServerEnv {
 
 impl ServerEnv {
     fn apply(&self, cmd: &mut Command) {
+        // Whatever the caller's shell sets for zaffre (a config file, another
+        // database) is not part of the benchmark's set-up.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("ZAFFRE_") {
+                cmd.env_remove(name);
+            }
+        }
         cmd.arg("--data-dir").arg(&self.data_dir);
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
@@ -361,8 +368,6 @@ impl ServerEnv {
             // 0 turns the per-user rate limit off: the benchmark is one user.
             .env("ZAFFRE_RATE_LIMIT_PER_MINUTE", "0")
             .env("RUST_LOG", "warn")
-            // Whatever the caller's shell points at is not the bench database.
-            .env_remove("ZAFFRE_DATABASE_URL")
             .stdin(Stdio::null());
     }
 }

@@ -72,12 +72,13 @@ pub fn node_modules(root: &Path) -> Result<()> {
     }
     for dir in dirs {
         let shown = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
-        let shown = if shown.is_empty() { ".".into() } else { shown };
+        // The root's files are named plainly: "package.json", not "./package.json".
+        let slash = if shown.is_empty() { "" } else { "/" };
         let lock = dir.join("package-lock.json");
         if !lock.is_file() {
             if dir.join("package.json").is_file() {
                 bail!(
-                    "{shown}/package.json has no package-lock.json beside it, so `npm ci` cannot \
+                    "{shown}{slash}package.json has no package-lock.json beside it, so `npm ci` cannot \
                      install exactly what the tests were written against: run `npm install` there \
                      and commit the lock file"
                 );
@@ -88,16 +89,18 @@ pub fn node_modules(root: &Path) -> Result<()> {
         // age says when node_modules last matched a lock file.
         let installed = dir.join("node_modules").join(".package-lock.json");
         if modified(&installed).is_some_and(|at| Some(at) >= modified(&lock)) {
-            println!("ok: {shown}/node_modules is up to date with its package-lock.json");
+            println!("ok: {shown}{slash}node_modules is up to date with its package-lock.json");
             continue;
         }
-        println!("{shown}/node_modules is missing or older than package-lock.json: running npm ci");
+        println!(
+            "{shown}{slash}node_modules is missing or older than package-lock.json: running npm ci"
+        );
         let mut cmd = Command::new("npm");
         cmd.current_dir(&dir)
             .args(["ci", "--no-audit", "--no-fund"])
             // Never ask: CI has no standard input.
             .env("npm_config_yes", "true");
-        proc::run(&mut cmd).with_context(|| format!("npm ci in {shown}"))?;
+        proc::run(&mut cmd).with_context(|| format!("npm ci in {}", dir.display()))?;
     }
     Ok(())
 }
