@@ -1,1 +1,45 @@
-//! placeholder
+//! zaffre's HTTP server.
+//!
+//! [`build_router`] turns an [`AppState`] into the complete axum router (tests
+//! use it directly); [`serve`] runs it on a listener until a shutdown signal,
+//! letting in-flight requests finish. Handlers are thin: they extract,
+//! authorise, call the domain and the store, and map results to Zendesk's
+//! shapes; rules live in `zaffre-domain`.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod handlers;
+pub mod rate_limit;
+pub mod router;
+pub mod shapes;
+pub mod state;
+pub mod web;
+
+use std::future::Future;
+
+pub use config::{Config, LogFormat, Secret};
+pub use router::build_router;
+pub use state::AppState;
+use tokio::net::TcpListener;
+
+/// Serves `state` on `listener` until `shutdown` resolves, then ends event
+/// streams and waits for in-flight requests to finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = state.shutdown.clone();
+    let router = build_router(state);
+    let signal = async move {
+        shutdown.await;
+        token.cancel();
+    };
+    axum::serve(listener, router)
+        .with_graceful_shutdown(signal)
+        .await
+}

@@ -1,0 +1,156 @@
+//! The command line's shape, declared with clap.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use zaffre_domain::Role;
+
+/// A self-hostable host for Zendesk Apps Framework v2 apps inside a helpdesk.
+#[derive(Debug, Parser)]
+#[command(name = "zaffre", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Database maintenance.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Manage people.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// Options every command that opens the database accepts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommonArgs {
+    /// A TOML configuration file (also ZAFFRE_CONFIG).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://…` (also ZAFFRE_DATABASE_URL); default: SQLite under the data directory.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Where zaffre keeps its SQLite database and keys (also ZAFFRE_DATA_DIR); default: ./zaffre-data.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `zaffre serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Address to listen on (also ZAFFRE_LISTEN); default 127.0.0.1:4567. Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Seed a demo helpdesk (organizations, people, ~30 tickets) on first start.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// `zaffre db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending migrations and exit.
+    Migrate(CommonArgs),
+}
+
+/// The roles `user create` accepts.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    #[value(name = "end-user")]
+    EndUser,
+    Agent,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::EndUser => Role::EndUser,
+            RoleArg::Agent => Role::Agent,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+/// `zaffre user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a person in the default account.
+    Create(UserCreateArgs),
+}
+
+/// `zaffre user create`.
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_enum, default_value = "agent")]
+    pub role: RoleArg,
+    /// The password; when omitted one is generated and printed once.
+    #[arg(long)]
+    pub password: Option<String>,
+}
+
+/// `zaffre token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a person and print it (shown only once).
+    Create(TokenCreateArgs),
+}
+
+/// `zaffre token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[arg(long)]
+    pub email: String,
+    /// What the token is for.
+    #[arg(long, default_value = "created with zaffre token create")]
+    pub description: String,
+}
+
+/// `zaffre config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print an annotated example configuration file.
+    Example,
+    /// Print the effective configuration (secrets redacted).
+    Show(CommonArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,148 @@
+//! The server's configuration: one typed struct, loaded once at start.
+//!
+//! The command line crate builds it from, in increasing precedence, compiled-in
+//! defaults, an optional TOML file, `ZAFFRE_*` environment variables and flags;
+//! the server only ever sees the result. Secrets it holds are wrapped in
+//! [`Secret`] so that `Debug` output (and therefore logs) never shows them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// A value that must never be printed. `Debug` and `Display` show `[redacted]`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a secret value.
+    pub fn new(value: T) -> Self {
+        Secret(value)
+    }
+
+    /// The value itself: call only where it is used, never to log it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Every setting of a zaffre server. Field docs are the reference for the
+/// config file keys (`zaffre config example` prints an annotated file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Where zaffre keeps its SQLite database and generated keys.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/zaffre.db`.
+    /// May carry a password, hence secret.
+    pub database_url: Secret<String>,
+    /// The URL people use to reach zaffre (e.g. `https://help.example.com`).
+    /// Sets the origin writes must come from and marks cookies `Secure` under https.
+    /// Empty means "derived from each request's Host header over http".
+    pub public_url: String,
+    /// Requests per minute allowed to each user on the API; 0 disables the limit.
+    pub rate_limit_per_minute: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a browser session lasts, in hours.
+    pub session_hours: u32,
+    /// Log output: `pretty` or `json`.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4567)),
+            data_dir: PathBuf::from("zaffre-data"),
+            database_url: Secret::default(),
+            public_url: String::new(),
+            // Zendesk's default for its smaller plans.
+            rate_limit_per_minute: 700,
+            max_body_bytes: 1024 * 1024,
+            session_hours: 12,
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+impl Config {
+    /// The database URL to use, applying the SQLite default under `data_dir`.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.expose().is_empty() {
+            format!("sqlite://{}", self.data_dir.join("zaffre.db").display())
+        } else {
+            self.database_url.expose().clone()
+        }
+    }
+
+    /// Checks what serde cannot: the public URL must be an absolute http(s) URL.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.public_url.is_empty() {
+            let url = url::Url::parse(&self.public_url).map_err(|e| format!("public_url: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err("public_url: must be an http:// or https:// URL with a host".into());
+            }
+        }
+        if self.max_body_bytes < 1024 {
+            return Err("max_body_bytes: must be at least 1024".into());
+        }
+        if self.session_hours == 0 {
+            return Err("session_hours: must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The public origin (`scheme://host[:port]`) if one is configured.
+    pub fn public_origin(&self) -> Option<String> {
+        let url = url::Url::parse(&self.public_url).ok()?;
+        Some(url.origin().ascii_serialization())
+    }
+
+    /// Whether cookies must be marked `Secure`.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_database_password() {
+        let config = Config {
+            database_url: Secret::new("postgres://zaffre:hunter2@db/zaffre".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn validation_messages_name_the_key() {
+        let config = Config {
+            public_url: "ftp://x".into(),
+            ..Config::default()
+        };
+        assert!(config.validate().unwrap_err().starts_with("public_url"));
+    }
+}

@@ -1,0 +1,166 @@
+//! The state every handler shares: the store, the configuration and the
+//! in-memory helpers. Nothing here is global; tests build as many independent
+//! states as they like.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+use zaffre_domain::AccountId;
+use zaffre_store::{DynStore, StoreError};
+
+use crate::auth::PasswordCache;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::events::EventHub;
+use crate::rate_limit::RateLimiter;
+
+/// Shared server state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: DynStore,
+    pub config: Arc<Config>,
+    pub limiter: RateLimiter,
+    /// Counts login attempts per email, separately from API traffic.
+    pub login_limiter: RateLimiter,
+    pub hub: EventHub,
+    pub password_cache: PasswordCache,
+    pub accounts: AccountResolver,
+    /// Cancelled when the server begins shutting down, so that endless
+    /// responses (event streams) end and graceful shutdown can complete.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// Builds the state for a store and a validated configuration.
+    pub fn new(store: DynStore, config: Config) -> Self {
+        AppState {
+            store,
+            limiter: RateLimiter::new(config.rate_limit_per_minute),
+            // Ten tries a minute per email slows guessing without locking anyone out for long.
+            login_limiter: RateLimiter::new(10),
+            config: Arc::new(config),
+            hub: EventHub::default(),
+            password_cache: PasswordCache::default(),
+            accounts: AccountResolver::default(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
+
+/// Maps a request's Host to an account: `acme.example.com` addresses the
+/// account with subdomain `acme` when there is one, anything else the default
+/// (oldest) account. Answers are cached: accounts are never renamed, and
+/// unknown names are re-checked after a minute.
+#[derive(Clone, Default)]
+pub struct AccountResolver {
+    default: Arc<RwLock<Option<AccountId>>>,
+    by_subdomain: Arc<RwLock<HashMap<String, (Option<AccountId>, Instant)>>>,
+}
+
+impl AccountResolver {
+    const NEGATIVE_TTL: Duration = Duration::from_secs(60);
+    const MAX_CACHED: usize = 1000;
+
+    /// The account addressed by `host`, or `None` when zaffre has no account yet.
+    pub async fn resolve(
+        &self,
+        state: &AppState,
+        host: Option<&str>,
+    ) -> Result<Option<AccountId>, ApiError> {
+        if let Some(label) = host.and_then(subdomain_label) {
+            if let Some(found) = self.by_subdomain(state, &label).await? {
+                return Ok(Some(found));
+            }
+        }
+        self.default_account(state).await
+    }
+
+    async fn by_subdomain(
+        &self,
+        state: &AppState,
+        label: &str,
+    ) -> Result<Option<AccountId>, ApiError> {
+        if let Some((cached, at)) = self.read_cache(label) {
+            if cached.is_some() || at.elapsed() < Self::NEGATIVE_TTL {
+                return Ok(cached);
+            }
+        }
+        let found = match state.store.get_account_by_subdomain(label).await {
+            Ok(account) => Some(account.id),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let mut cache = self
+            .by_subdomain
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= Self::MAX_CACHED {
+            cache.retain(|_, (id, _)| id.is_some());
+        }
+        cache.insert(label.to_owned(), (found, Instant::now()));
+        Ok(found)
+    }
+
+    fn read_cache(&self, label: &str) -> Option<(Option<AccountId>, Instant)> {
+        let cache = self
+            .by_subdomain
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.get(label).copied()
+    }
+
+    async fn default_account(&self, state: &AppState) -> Result<Option<AccountId>, ApiError> {
+        if let Some(id) = *self
+            .default
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            return Ok(Some(id));
+        }
+        let found = state.store.default_account().await?.map(|a| a.id);
+        if found.is_some() {
+            *self
+                .default
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = found;
+        }
+        Ok(found)
+    }
+}
+
+/// The first label of a host name with at least two labels (`acme` of
+/// `acme.localhost:4567`); `None` for IP addresses and single-label hosts.
+fn subdomain_label(host: &str) -> Option<String> {
+    let name = if host.starts_with('[') {
+        return None;
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return None;
+    }
+    let (first, rest) = name.split_once('.')?;
+    if first.is_empty() || rest.is_empty() {
+        return None;
+    }
+    Some(first.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subdomain_label;
+
+    #[test]
+    fn subdomains_come_from_multi_label_names_only() {
+        assert_eq!(
+            subdomain_label("acme.localhost:4567").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(subdomain_label("Help.Example.com").as_deref(), Some("help"));
+        assert_eq!(subdomain_label("localhost:4567"), None);
+        assert_eq!(subdomain_label("127.0.0.1:4567"), None);
+        assert_eq!(subdomain_label("[::1]:4567"), None);
+    }
+}
