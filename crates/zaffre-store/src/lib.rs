@@ -99,17 +99,38 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user(&self, account: AccountId, id: UserId) -> StoreResult<User>;
     async fn get_users(&self, account: AccountId, ids: &[UserId]) -> StoreResult<Vec<User>>;
     async fn get_user_by_email(&self, account: AccountId, email: &str) -> StoreResult<User>;
-    async fn list_users(&self, account: AccountId, filter: &UserFilter, page: Page) -> StoreResult<Listing<User>>;
-    async fn update_user(&self, account: AccountId, id: UserId, patch: &UserPatch) -> StoreResult<User>;
-    async fn set_password_hash(&self, account: AccountId, id: UserId, hash: &str) -> StoreResult<()>;
+    async fn list_users(
+        &self,
+        account: AccountId,
+        filter: &UserFilter,
+        page: Page,
+    ) -> StoreResult<Listing<User>>;
+    async fn update_user(
+        &self,
+        account: AccountId,
+        id: UserId,
+        patch: &UserPatch,
+    ) -> StoreResult<User>;
+    async fn set_password_hash(
+        &self,
+        account: AccountId,
+        id: UserId,
+        hash: &str,
+    ) -> StoreResult<()>;
     async fn password_login(&self, account: AccountId, email: &str) -> StoreResult<PasswordLogin>;
     async fn count_users(&self, account: AccountId) -> StoreResult<u64>;
 
     /// Stores an API token by its SHA-256 hex digest.
-    async fn create_api_token(&self, account: AccountId, user: UserId, token_sha256: &str, description: &str)
-        -> StoreResult<ApiToken>;
+    async fn create_api_token(
+        &self,
+        account: AccountId,
+        user: UserId,
+        token_sha256: &str,
+        description: &str,
+    ) -> StoreResult<ApiToken>;
     /// The active user owning the token with this digest, in this account.
-    async fn user_for_api_token(&self, account: AccountId, token_sha256: &str) -> StoreResult<User>;
+    async fn user_for_api_token(&self, account: AccountId, token_sha256: &str)
+        -> StoreResult<User>;
 
     /// Stores a session by the SHA-256 hex digest of its cookie value.
     async fn create_session(&self, session_sha256: &str, session: &Session) -> StoreResult<()>;
@@ -120,11 +141,28 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_expired_sessions(&self) -> StoreResult<u64>;
 
     // --- organizations and groups ---
-    async fn create_organization(&self, account: AccountId, org: &NewOrganization) -> StoreResult<Organization>;
-    async fn get_organization(&self, account: AccountId, id: OrganizationId) -> StoreResult<Organization>;
-    async fn list_organizations(&self, account: AccountId, text: &[String], page: Page) -> StoreResult<Listing<Organization>>;
-    async fn update_organization(&self, account: AccountId, id: OrganizationId, patch: &OrganizationPatch)
-        -> StoreResult<Organization>;
+    async fn create_organization(
+        &self,
+        account: AccountId,
+        org: &NewOrganization,
+    ) -> StoreResult<Organization>;
+    async fn get_organization(
+        &self,
+        account: AccountId,
+        id: OrganizationId,
+    ) -> StoreResult<Organization>;
+    async fn list_organizations(
+        &self,
+        account: AccountId,
+        text: &[String],
+        page: Page,
+    ) -> StoreResult<Listing<Organization>>;
+    async fn update_organization(
+        &self,
+        account: AccountId,
+        id: OrganizationId,
+        patch: &OrganizationPatch,
+    ) -> StoreResult<Organization>;
     async fn delete_organization(&self, account: AccountId, id: OrganizationId) -> StoreResult<()>;
 
     async fn create_group(&self, account: AccountId, group: &NewGroup) -> StoreResult<Group>;
@@ -134,12 +172,24 @@ pub trait Store: Send + Sync + 'static {
     // --- ticket fields ---
     /// Creates the seven system fields of a new account; idempotent.
     async fn ensure_system_fields(&self, account: AccountId) -> StoreResult<()>;
-    async fn create_ticket_field(&self, account: AccountId, field: &NewTicketField) -> StoreResult<TicketField>;
-    async fn get_ticket_field(&self, account: AccountId, id: TicketFieldId) -> StoreResult<TicketField>;
+    async fn create_ticket_field(
+        &self,
+        account: AccountId,
+        field: &NewTicketField,
+    ) -> StoreResult<TicketField>;
+    async fn get_ticket_field(
+        &self,
+        account: AccountId,
+        id: TicketFieldId,
+    ) -> StoreResult<TicketField>;
     /// Every field of the account, ordered by position then id.
     async fn list_ticket_fields(&self, account: AccountId) -> StoreResult<Vec<TicketField>>;
-    async fn update_ticket_field(&self, account: AccountId, id: TicketFieldId, patch: &TicketFieldPatch)
-        -> StoreResult<TicketField>;
+    async fn update_ticket_field(
+        &self,
+        account: AccountId,
+        id: TicketFieldId,
+        patch: &TicketFieldPatch,
+    ) -> StoreResult<TicketField>;
     /// Deletes a custom field (system fields are refused by the server) and its values on tickets.
     async fn delete_ticket_field(&self, account: AccountId, id: TicketFieldId) -> StoreResult<()>;
 
@@ -166,15 +216,27 @@ pub trait Store: Send + Sync + 'static {
     /// Writes an update computed from `write.ticket.revision`; fails with
     /// [`StoreError::StaleRevision`] if the ticket changed since. Returns the
     /// stored ticket with its new revision and `updated_at`.
-    async fn update_ticket(&self, account: AccountId, write: TicketWrite<'_>) -> StoreResult<Ticket>;
+    async fn update_ticket(
+        &self,
+        account: AccountId,
+        write: TicketWrite<'_>,
+    ) -> StoreResult<Ticket>;
     /// Deletes a ticket with its comments and audits.
     async fn delete_ticket(&self, account: AccountId, id: TicketId) -> StoreResult<()>;
     /// Comments of a ticket, oldest first.
-    async fn list_comments(&self, account: AccountId, ticket: TicketId) -> StoreResult<Vec<Comment>>;
+    async fn list_comments(
+        &self,
+        account: AccountId,
+        ticket: TicketId,
+    ) -> StoreResult<Vec<Comment>>;
     /// Audits of a ticket, oldest first.
     async fn list_audits(&self, account: AccountId, ticket: TicketId) -> StoreResult<Vec<Audit>>;
     /// Every distinct tag on the account's tickets with how many tickets carry it, most used first.
-    async fn ticket_tag_counts(&self, account: AccountId, limit: u32) -> StoreResult<Vec<(String, u64)>>;
+    async fn ticket_tag_counts(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> StoreResult<Vec<(String, u64)>>;
 }
 
 /// A shared handle to whichever store was configured.
