@@ -1,10 +1,22 @@
-//! The Zendesk-compatible REST API under `/api/v2`. (Being written.)
+//! The Zendesk-compatible REST API under `/api/v2`, plus its OpenAPI document.
+//!
+//! Submodules own their resources and their routes; this module only
+//! composes them. Shapes follow Zendesk's documented resources (see
+//! [`crate::shapes`]), errors follow [`crate::error`].
 
 use axum::Router;
 
 use crate::state::AppState;
 
-/// Every `/api/v2` route.
+pub mod openapi;
+pub mod paging;
+pub mod people;
+pub mod tickets;
+
+/// Every `/api/v2` route and `/api/openapi.json`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(tickets::routes())
+        .merge(people::routes())
+        .merge(openapi::routes())
 }
