@@ -4,12 +4,20 @@
 //! and types follow Zendesk's documented resources; fields zaffre has no data
 //! for are present with Zendesk's empty values rather than missing.
 
+use chrono::SecondsFormat;
 use serde_json::{json, Value};
-use zaffre_domain::{Account, User};
+use zaffre_domain::{Account, Timestamp, User};
 
 /// The base URL for `url` fields: the configured public URL or `http://<Host>`.
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
+
+/// A timestamp as Zendesk writes it: ISO 8601 in UTC, whole seconds, `Z`
+/// (`2024-05-01T10:00:00Z`). Every shape uses this so clients that parse
+/// Zendesk's dates with a strict format keep working.
+pub fn timestamp(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
 
 /// A user, as `GET /api/v2/users/{id}.json` shows it.
 pub fn user(base: &BaseUrl, u: &User) -> Value {
@@ -35,12 +43,29 @@ pub fn user(base: &BaseUrl, u: &User) -> Value {
         "user_fields": {},
         "details": "",
         "notes": "",
-        "created_at": u.created_at,
-        "updated_at": u.updated_at,
+        "created_at": timestamp(&u.created_at),
+        "updated_at": timestamp(&u.updated_at),
     })
 }
 
 /// The account, as the workspace and apps see it.
 pub fn account(a: &Account) -> Value {
     json!({"subdomain": a.subdomain, "name": a.name})
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamps_are_whole_seconds_in_utc_with_z() {
+        let t = chrono::Utc
+            .with_ymd_and_hms(2024, 5, 1, 10, 0, 0)
+            .single()
+            .map(|t| t + chrono::Duration::milliseconds(789));
+        assert_eq!(
+            t.map(|t| super::timestamp(&t)).as_deref(),
+            Some("2024-05-01T10:00:00Z")
+        );
+    }
 }
