@@ -87,7 +87,7 @@ export function propertiesPanel(model, options) {
   /**
    * One labelled field with an error slot. The control gets the label and the error wired up.
    * @param {string} property
-   * @param {import('./dom.js').Child} label
+   * @param {string} label
    * @param {HTMLElement} control
    * @param {{inline?: boolean, extra?: import('./dom.js').Child, target?: HTMLElement, required?: boolean}} [o]
    *   target: the element the label names when `control` is a wrapper (the tag editor)
@@ -99,7 +99,10 @@ export function propertiesPanel(model, options) {
     const errId = `${id}-error`;
     target.setAttribute('aria-describedby', errId);
     if (o.required) target.setAttribute('aria-required', 'true');
-    const labelEl = h('label', { for: id }, label);
+    // The asterisk sits outside the label so the accessible name stays the field's title;
+    // aria-required carries the meaning.
+    const mark = o.required ? h('span', { class: 'required-mark', 'aria-hidden': 'true' }, '*') : null;
+    const labelEl = mark ? h('span', { class: 'label-row' }, h('label', { for: id }, label), mark) : h('label', { for: id }, label);
     const wrapper = h('div', { class: `field${o.inline ? ' field-inline' : ''}`, 'data-field': property },
       o.inline ? [control, labelEl] : [labelEl, control], o.extra ?? null,
       h('p', { class: 'field-error', id: errId, role: 'alert', hidden: true }));
@@ -169,8 +172,7 @@ export function propertiesPanel(model, options) {
   function customField(f) {
     const property = `custom_field_${f.id}`;
     const id = `prop-cf-${f.id}`;
-    // The asterisk is decoration: the accessible name stays the field's title, aria-required says the rest.
-    const label = f.required ? [f.title, h('span', { class: 'required-mark', 'aria-hidden': 'true' }, ' *')] : f.title;
+    const label = f.title;
     if (f.type === 'checkbox') {
       const box = h('input', { id, type: 'checkbox' });
       bind(property, box, 'change', () => box.checked, (v) => { box.checked = Boolean(v); });

@@ -156,7 +156,7 @@ export async function renderTicket(ctx) {
 
   const thread = h('div', { class: 'thread' }, conversation);
   const center = h('section', { class: 'ticket-main', 'aria-label': 'Ticket' },
-    h('header', { class: 'ticket-header' }, subjectField, metaLine), notices, conflictBox,
+    h('header', { class: 'ticket-header' }, h('h1', { class: 'visually-hidden' }, `Ticket #${id}`), subjectField, metaLine), notices, conflictBox,
     thread, errorBox, box.element);
   ctx.main.replaceChildren(h('div', { class: 'ticket-layout', 'data-ticket-id': id },
     panel.element, center, appsPanel('ticket_sidebar')));
