@@ -18,6 +18,8 @@ pub enum ErrorKind {
     BlankValue,
     /// The value is too long.
     TooLong,
+    /// The value must be unique and another record already has it (an email, a name).
+    DuplicateValue,
 }
 
 /// One problem with one attribute.
