@@ -6,7 +6,7 @@
 
 use chrono::SecondsFormat;
 use serde_json::{json, Value};
-use zaffre_domain::{Account, Timestamp, User};
+use zaffre_domain::{Account, Group, Organization, Timestamp, User};
 
 /// The base URL for `url` fields: the configured public URL or `http://<Host>`.
 #[derive(Debug, Clone)]
@@ -52,6 +52,52 @@ pub fn user(base: &BaseUrl, u: &User) -> Value {
 pub fn account(a: &Account) -> Value {
     json!({"subdomain": a.subdomain, "name": a.name})
 }
+
+// ---------------------------------------------------------------------------
+// People: organizations and groups (the people API's section).
+// ---------------------------------------------------------------------------
+
+/// An organization, as `GET /api/v2/organizations/{id}.json` shows it. zaffre
+/// has no shared tickets, external ids or organization fields, so those carry
+/// Zendesk's empty values.
+pub fn organization(base: &BaseUrl, o: &Organization) -> Value {
+    json!({
+        "id": o.id,
+        "url": format!("{}/api/v2/organizations/{}.json", base.0, o.id),
+        "name": o.name,
+        "shared_tickets": false,
+        "shared_comments": false,
+        "external_id": null,
+        "created_at": timestamp(&o.created_at),
+        "updated_at": timestamp(&o.updated_at),
+        "domain_names": o.domain_names,
+        "details": o.details,
+        "notes": o.notes,
+        "group_id": null,
+        "tags": o.tags,
+        "organization_fields": {},
+    })
+}
+
+/// A group, as `GET /api/v2/groups/{id}.json` shows it. Groups are never
+/// deleted or made private in zaffre, so those flags are constant.
+pub fn group(base: &BaseUrl, g: &Group) -> Value {
+    json!({
+        "id": g.id,
+        "url": format!("{}/api/v2/groups/{}.json", base.0, g.id),
+        "name": g.name,
+        "description": g.description,
+        "default": false,
+        "deleted": false,
+        "is_public": true,
+        "created_at": timestamp(&g.created_at),
+        "updated_at": timestamp(&g.updated_at),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// (end of the people section)
+// ---------------------------------------------------------------------------
 
 #[cfg(test)]
 mod timestamp_tests {
