@@ -29,7 +29,7 @@ export function startLive() {
   if (source) return;
   source = new EventSource('/api/zaffre/events', { withCredentials: true });
   source.onopen = () => { backoffMs = 1000; setConnected(true); };
-  for (const type of ['ticket.updated', 'ticket.created']) {
+  for (const type of ['ticket.updated', 'ticket.created', 'ticket.deleted']) {
     source.addEventListener(type, (ev) => {
       /** @type {TicketEvent|null} */
       let data = null;

@@ -239,7 +239,13 @@ export async function renderTicket(ctx) {
     void refresh(actor);
   }
   ctx.onCleanup(onLive((type, ev) => {
-    if (ev.ticket_id === id && type === 'ticket.updated') void refresh(ev.actor_id ?? null);
+    if (ev.ticket_id !== id) return;
+    if (type === 'ticket.updated') void refresh(ev.actor_id ?? null);
+    if (type === 'ticket.deleted' && !notices.querySelector('#ticket-deleted')) {
+      notices.append(h('div', { class: 'banner banner-error', id: 'ticket-deleted', role: 'alert' },
+        `${ev.actor_id != null ? userName(ev.actor_id) : 'Someone'} deleted this ticket. Your draft is kept in this tab, but it can no longer be saved.`));
+      box.setBusy(true, 'Ticket deleted');
+    }
   }));
 
   ctx.onKey((ev) => {
