@@ -74,3 +74,35 @@ test('a remote change to a field with an unsaved local edit keeps the draft and 
   assert.equal(await page.locator('.conflict').count(), 0);
   await context.close();
 });
+
+test('a change through the ticket model (as an app would make it) updates every control once', async () => {
+  const ticket = await someOpenTicket(server);
+  const intField = (await server.api('GET', '/api/v2/ticket_fields.json')).ticket_fields
+    .find((/** @type {any} */ f) => f.type === 'integer' && f.active !== false);
+  const { page, context, errors } = await newPage(browser);
+  await login(page, server.url, `/tickets/${ticket.id}`);
+  await page.locator('#composer-body').waitFor();
+  const events = await page.evaluate((fieldId) => {
+    const model = /** @type {any} */ (window).zaffreTicket;
+    /** @type {string[]} */
+    const seen = [];
+    model.onAny((/** @type {string} */ name) => seen.push(name));
+    model.set('status', 'hold', { source: 'app' });
+    model.set('subject', 'Set by an app', { source: 'app' });
+    model.set(`custom_field_${fieldId}`, '7', { source: 'app' });
+    model.set('comment.text', 'Drafted by an app', { source: 'app' });
+    return seen;
+  }, intField.id);
+  assert.deepEqual(events, ['ticket.status.changed', 'ticket.subject.changed',
+    `ticket.custom_field_${intField.id}.changed`, 'ticket.comment.text.changed']);
+  assert.equal(await page.getByLabel('Status', { exact: true }).inputValue(), 'hold');
+  assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'Set by an app');
+  assert.equal(await page.getByLabel(intField.title, { exact: true }).inputValue(), '7');
+  assert.equal(await page.getByLabel('Comment', { exact: true }).inputValue(), 'Drafted by an app');
+  assert.equal(await page.locator('#submit-button').textContent(), 'Submit as On-hold');
+  // And typing in a control reaches the model.
+  await page.getByLabel('Subject', { exact: true }).fill('Typed by the agent');
+  assert.equal(await page.evaluate(() => /** @type {any} */ (window).zaffreTicket.get('subject')), 'Typed by the agent');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
