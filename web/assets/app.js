@@ -8,6 +8,7 @@ import { startLive, stopLive, onLiveStatus } from './live.js';
 import { clearAllDrafts } from './drafts.js';
 import { h, replace } from './dom.js';
 import { closeMenus, toggleMenu } from './ui.js';
+import './app-locations.js';
 import { initials, avatarHue } from './format.js';
 import { renderLogin } from './pages/login.js';
 import { renderTicketList } from './pages/ticket-list.js';
