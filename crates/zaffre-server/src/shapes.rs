@@ -6,7 +6,10 @@
 
 use chrono::SecondsFormat;
 use serde_json::{json, Value};
-use zaffre_domain::{Account, Group, Organization, Timestamp, User};
+use zaffre_domain::{
+    Account, Audit, AuditEvent, Comment, CommentId, FieldType, Group, NewComment, Organization,
+    Ticket, TicketField, TicketPriority, TicketType, Timestamp, User, UserId,
+};
 
 /// The base URL for `url` fields: the configured public URL or `http://<Host>`.
 #[derive(Debug, Clone)]
@@ -115,3 +118,285 @@ mod timestamp_tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Tickets: tickets, comments, audits and ticket fields (the tickets API's section).
+// ---------------------------------------------------------------------------
+
+/// How a record arrived, in Zendesk's `via` shape. zaffre does not record the
+/// channel, and every write reaches it through the API, so it says `api`.
+fn via_api() -> Value {
+    json!({"channel": "api", "source": {"from": {}, "to": {}, "rel": null}})
+}
+
+/// The value a ticket shows for a custom field it holds nothing for: Zendesk
+/// shows an unchecked checkbox as `false` and every other empty field as `null`.
+fn empty_custom_value(field: &TicketField) -> Value {
+    match field.field_type {
+        FieldType::Checkbox => Value::Bool(false),
+        _ => Value::Null,
+    }
+}
+
+/// A ticket, as `GET /api/v2/tickets/{id}.json` shows it. `fields` are the
+/// account's ticket fields: like Zendesk, `custom_fields` lists every active
+/// custom field, with `null` (or `false`) for those the ticket leaves empty.
+pub fn ticket(base: &BaseUrl, t: &Ticket, fields: &[TicketField]) -> Value {
+    let custom: Vec<Value> = fields
+        .iter()
+        .filter(|f| f.active && !f.field_type.is_system())
+        .map(|f| {
+            let value = t
+                .custom_fields
+                .iter()
+                .find(|c| c.id == f.id)
+                .map_or_else(|| empty_custom_value(f), |c| c.value.clone());
+            json!({"id": f.id, "value": value})
+        })
+        .collect();
+    json!({
+        "id": t.id,
+        "url": format!("{}/api/v2/tickets/{}.json", base.0, t.id),
+        "external_id": null,
+        "via": via_api(),
+        "created_at": timestamp(&t.created_at),
+        "updated_at": timestamp(&t.updated_at),
+        "generated_timestamp": t.updated_at.timestamp(),
+        "type": t.ticket_type.map(TicketType::as_str),
+        "subject": t.subject,
+        "raw_subject": t.subject,
+        "description": t.description,
+        "priority": t.priority.map(TicketPriority::as_str),
+        "status": t.status.as_str(),
+        "recipient": null,
+        "requester_id": t.requester_id,
+        "submitter_id": t.submitter_id,
+        "assignee_id": t.assignee_id,
+        "organization_id": t.organization_id,
+        "group_id": t.group_id,
+        "collaborator_ids": [],
+        "follower_ids": [],
+        "email_cc_ids": [],
+        "forum_topic_id": null,
+        "problem_id": null,
+        "has_incidents": false,
+        "is_public": true,
+        "due_at": null,
+        "tags": t.tags,
+        "custom_fields": custom,
+        "fields": custom,
+        "satisfaction_rating": null,
+        "sharing_agreement_ids": [],
+        "custom_status_id": null,
+        "ticket_form_id": null,
+        "brand_id": null,
+        "allow_channelback": false,
+        "allow_attachments": true,
+        "from_messaging_channel": false,
+    })
+}
+
+/// A comment's HTML: what was submitted, or the plain body escaped into
+/// paragraphs, so `html_body` is always something a client can render.
+pub fn comment_html(c: &Comment) -> String {
+    if !c.html_body.is_empty() {
+        return c.html_body.clone();
+    }
+    let mut html = String::from("<div class=\"zd-comment\" dir=\"auto\">");
+    for paragraph in c.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        html.push_str("<p>");
+        html.push_str(&escape_html(paragraph.trim()).replace('\n', "<br>"));
+        html.push_str("</p>");
+    }
+    html.push_str("</div>");
+    html
+}
+
+/// Escapes the five characters that matter in HTML text and attributes.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A comment, as `GET /api/v2/tickets/{id}/comments.json` lists it.
+pub fn comment(c: &Comment) -> Value {
+    json!({
+        "id": c.id,
+        "type": "Comment",
+        "author_id": c.author_id,
+        "body": c.body,
+        "html_body": comment_html(c),
+        "plain_body": c.body,
+        "public": c.public,
+        "attachments": [],
+        "via": via_api(),
+        "metadata": {"system": {}, "custom": {}},
+        "created_at": timestamp(&c.created_at),
+    })
+}
+
+/// One audit event. Zendesk numbers events; zaffre stores them inside their
+/// audit, so an event's id is derived from the audit's id and its position
+/// (unique as long as an audit holds fewer than 10,000 events). A `Comment`
+/// event carries the comment itself when `comments` holds it.
+fn audit_event(audit: &Audit, index: usize, event: &AuditEvent, comments: &[Comment]) -> Value {
+    let id = audit.id.get().saturating_mul(10_000) + index as i64;
+    match event {
+        AuditEvent::Create { field_name, value } => json!({
+            "id": id, "type": "Create", "field_name": field_name, "value": value,
+        }),
+        AuditEvent::Change {
+            field_name,
+            value,
+            previous_value,
+        } => json!({
+            "id": id, "type": "Change", "field_name": field_name,
+            "value": value, "previous_value": previous_value,
+        }),
+        AuditEvent::Comment { comment_id, public } => {
+            let mut shape = match comments.iter().find(|c| c.id == *comment_id) {
+                Some(c) => comment(c),
+                None => json!({"type": "Comment", "public": public}),
+            };
+            if let Some(obj) = shape.as_object_mut() {
+                obj.insert("id".into(), json!(comment_id));
+                obj.insert("audit_id".into(), json!(audit.id));
+            }
+            shape
+        }
+    }
+}
+
+/// An audit, as `GET /api/v2/tickets/{id}/audits.json` lists it. `comments`
+/// are the ticket's comments, so that `Comment` events show their text.
+pub fn audit(a: &Audit, comments: &[Comment]) -> Value {
+    let events: Vec<Value> = a
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| audit_event(a, i, e, comments))
+        .collect();
+    json!({
+        "id": a.id,
+        "ticket_id": a.ticket_id,
+        "author_id": a.author_id,
+        "created_at": timestamp(&a.created_at),
+        "metadata": {"system": {}, "custom": {}},
+        "via": via_api(),
+        "events": events,
+    })
+}
+
+/// The audit of a write just committed, for the `audit` of a create or update
+/// response. The store does not hand back the ids it assigned, so `id` and
+/// the events' ids are `null`; `GET …/audits.json` shows the stored audit.
+pub fn unsaved_audit(
+    t: &Ticket,
+    author: UserId,
+    events: &[AuditEvent],
+    new_comment: Option<&NewComment>,
+) -> Value {
+    let mut shaped: Vec<Value> = events
+        .iter()
+        .map(|e| match e {
+            AuditEvent::Create { field_name, value } => json!({
+                "id": null, "type": "Create", "field_name": field_name, "value": value,
+            }),
+            AuditEvent::Change {
+                field_name,
+                value,
+                previous_value,
+            } => json!({
+                "id": null, "type": "Change", "field_name": field_name,
+                "value": value, "previous_value": previous_value,
+            }),
+            AuditEvent::Comment { comment_id, public } => {
+                json!({"id": comment_id, "type": "Comment", "public": public})
+            }
+        })
+        .collect();
+    if let Some(c) = new_comment {
+        let stored = Comment {
+            id: CommentId(0),
+            account_id: t.account_id,
+            ticket_id: t.id,
+            author_id: c.author_id,
+            public: c.public,
+            body: c.body.clone(),
+            html_body: c.html_body.clone(),
+            created_at: t.updated_at,
+        };
+        let mut shape = comment(&stored);
+        if let Some(obj) = shape.as_object_mut() {
+            obj.insert("id".into(), Value::Null);
+        }
+        shaped.push(shape);
+    }
+    json!({
+        "id": null,
+        "ticket_id": t.id,
+        "author_id": author,
+        "created_at": timestamp(&t.updated_at),
+        "metadata": {"system": {}, "custom": {}},
+        "via": via_api(),
+        "events": shaped,
+    })
+}
+
+/// A ticket field, as `GET /api/v2/ticket_fields/{id}.json` shows it.
+pub fn ticket_field(base: &BaseUrl, f: &TicketField) -> Value {
+    let mut shape = json!({
+        "id": f.id,
+        "url": format!("{}/api/v2/ticket_fields/{}.json", base.0, f.id),
+        "type": f.field_type.as_str(),
+        "title": f.title,
+        "raw_title": f.title,
+        "description": f.description,
+        "raw_description": f.description,
+        "position": f.position,
+        "active": f.active,
+        "required": f.required,
+        "collapsed_for_agents": false,
+        "regexp_for_validation": null,
+        "title_in_portal": f.title,
+        "raw_title_in_portal": f.title,
+        "visible_in_portal": true,
+        "editable_in_portal": !matches!(
+            f.field_type,
+            FieldType::Status | FieldType::Group | FieldType::Assignee
+        ),
+        "required_in_portal": false,
+        "tag": null,
+        "removable": !f.field_type.is_system(),
+        "agent_description": null,
+        "created_at": timestamp(&f.created_at),
+        "updated_at": timestamp(&f.updated_at),
+    });
+    if f.field_type == FieldType::Tagger {
+        let options: Vec<Value> = f
+            .options
+            .iter()
+            .map(|o| {
+                json!({"id": o.id, "name": o.name, "raw_name": o.name, "value": o.value, "default": false})
+            })
+            .collect();
+        if let Some(obj) = shape.as_object_mut() {
+            obj.insert("custom_field_options".into(), Value::Array(options));
+        }
+    }
+    shape
+}
+
+// ---------------------------------------------------------------------------
+// (end of the tickets section)
+// ---------------------------------------------------------------------------

@@ -1,6 +1,18 @@
 //! Integration tests of the HTTP API, in one binary (faster to link), split
 //! by resource. Each test runs on SQLite and, when configured, PostgreSQL.
+//!
+//! This file is the crate root, so its modules would be looked up next to it
+//! (`tests/basics.rs`); the `#[path]` attributes keep them under `tests/api/`.
 
 mod common;
 
+#[path = "api/bad_input.rs"]
+mod bad_input;
+#[path = "api/basics.rs"]
 mod basics;
+#[path = "api/search.rs"]
+mod search;
+#[path = "api/ticket_fields.rs"]
+mod ticket_fields;
+#[path = "api/tickets.rs"]
+mod tickets;
