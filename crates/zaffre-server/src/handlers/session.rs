@@ -29,6 +29,21 @@ pub struct LoginRequest {
 }
 
 /// `POST /auth/login`: checks the password and starts a session.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "Sessions",
+    security(()),
+    description = "Checks an email and password and sets the HttpOnly `zaffre_session` cookie. \
+                   Rate-limited per email. A request carrying another site's Origin is refused.",
+    request_body = crate::api::openapi::schemas::LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; the body carries the CSRF token for writes", body = crate::api::openapi::schemas::SessionResponse),
+        (status = 401, description = "Wrong email or password", body = crate::api::openapi::schemas::ErrorBody),
+        (status = 403, description = "Posted from another origin", body = crate::api::openapi::schemas::ErrorBody),
+        (status = 429, description = "Too many attempts for this email", body = crate::api::openapi::schemas::ErrorBody),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     RequestAccount(account): RequestAccount,
@@ -70,6 +85,16 @@ pub async fn login(
 }
 
 /// `GET /auth/session`: who is signed in, with the CSRF token for writes.
+#[utoipa::path(
+    get,
+    path = "/auth/session",
+    tag = "Sessions",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The session's user, account and CSRF token", body = crate::api::openapi::schemas::SessionResponse),
+        (status = 401, description = "No session (API credentials have none either)", body = crate::api::openapi::schemas::ErrorBody),
+    )
+)]
 pub async fn current(
     State(state): State<AppState>,
     base: BaseUrl,
@@ -85,6 +110,17 @@ pub async fn current(
 }
 
 /// `POST /auth/logout`: ends the session (CSRF-checked like every cookie write).
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "Sessions",
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared"),
+        (status = 401, description = "Not signed in", body = crate::api::openapi::schemas::ErrorBody),
+        (status = 403, description = "Missing Origin or X-CSRF-Token", body = crate::api::openapi::schemas::ErrorBody),
+    )
+)]
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
