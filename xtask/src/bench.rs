@@ -56,6 +56,10 @@ pub struct ApiArgs {
     /// Write the figures and the machine's facts to docs/benchmarks.md.
     #[arg(long)]
     record: bool,
+    /// Measure this zaffre binary instead of building target/release/zaffre
+    /// (to compare two builds, say).
+    #[arg(long, value_name = "PATH")]
+    server_bin: Option<PathBuf>,
     /// Use the release binaries as they are (set when a debug xtask hands over).
     #[arg(long, hide = true)]
     prebuilt: bool,
@@ -110,6 +114,8 @@ pub struct Settings {
     pub warmup: Duration,
     pub connections: usize,
     pub threads: usize,
+    /// The zaffre binary measured, when it is not this checkout's release build.
+    pub server_bin: Option<PathBuf>,
 }
 
 pub fn run_api(args: &ApiArgs) -> Result<()> {
@@ -120,11 +126,14 @@ pub fn run_api(args: &ApiArgs) -> Result<()> {
     let release = proc::target_dir(&root).join("release");
     if !args.prebuilt {
         println!("==== Building release binaries ====");
-        proc::run(
-            proc::cargo()
-                .current_dir(&root)
-                .args(["build", "--release", "-p", "zaffre"]),
-        )?;
+        if args.server_bin.is_none() {
+            proc::run(proc::cargo().current_dir(&root).args([
+                "build",
+                "--release",
+                "-p",
+                "zaffre",
+            ]))?;
+        }
         if cfg!(debug_assertions) {
             // Hand over to a release build of ourselves: see the module doc.
             proc::run(proc::cargo().current_dir(&root).args([
@@ -135,10 +144,24 @@ pub fn run_api(args: &ApiArgs) -> Result<()> {
             ]))?;
             let mut cmd = Command::new(release.join("xtask"));
             cmd.args(std::env::args_os().skip(1)).arg("--prebuilt");
-            return proc::run(&mut cmd).map_err(|_| proc::Reported.into());
+            println!("$ {}", proc::display(&cmd));
+            let status = cmd
+                .status()
+                .with_context(|| format!("starting {}", release.join("xtask").display()))?;
+            // The release build has printed its own results or error.
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(proc::Reported.into())
+            };
         }
     }
-    let zaffre = release.join("zaffre");
+    let zaffre = match &args.server_bin {
+        Some(bin) => {
+            std::path::absolute(bin).with_context(|| format!("resolving {}", bin.display()))?
+        }
+        None => release.join("zaffre"),
+    };
     if !zaffre.is_file() {
         bail!(
             "{} is missing: build it with `cargo build --release -p zaffre`",
@@ -171,6 +194,7 @@ pub fn run_api(args: &ApiArgs) -> Result<()> {
         warmup: Duration::from_secs(args.warmup),
         connections: args.connections,
         threads: args.threads,
+        server_bin: args.server_bin.as_ref().map(|_| zaffre.clone()),
     };
     let mut results = Vec::new();
     for engine in engines {

@@ -217,6 +217,9 @@ pub fn write(
         m.commit
     );
     let _ = writeln!(s, "{table}\n{targets}");
+    if let Some(bin) = &settings.server_bin {
+        let _ = writeln!(s, "Server binary measured: `{}`.\n", bin.display());
+    }
     let _ = writeln!(s, "Machine and settings:\n");
     let _ = writeln!(
         s,
