@@ -72,7 +72,7 @@ test('the sanitizer keeps the allow-list and drops everything else', async () =>
       '<ul><li>one</li></ul><blockquote>q</blockquote><pre>p</pre>' +
       '<a href="https://example.com/x" onmouseover="y()">ok</a><a href="mailto:a@b.c">mail</a>' +
       '<a href=" javascript:alert(1)">bad</a><a href="data:text/html,hi">data</a>' +
-      '<div>wrapped <span>text</span></div><script>alert(1)</script><style>*{}</style>' +
+      '<div>wrapped <span>text</span></div><div><p>para</p></div><div>last</div><script>alert(1)</script><style>*{}</style>' +
       '<svg><script>alert(2)</script></svg><math><mi>x</mi></math><img src=x onerror=alert(3)>' +
       '<form action="/x"><input value=v></form><!-- comment -->'));
     return box.innerHTML;
@@ -81,6 +81,6 @@ test('the sanitizer keeps the allow-list and drops everything else', async () =>
     '<p>A <strong>b</strong> <em>c</em> <u>d</u> <code>e</code></p><ul><li>one</li></ul><blockquote>q</blockquote><pre>p</pre>' +
     '<a href="https://example.com/x" rel="noopener noreferrer nofollow" target="_blank">ok</a>' +
     '<a href="mailto:a@b.c" rel="noopener noreferrer nofollow" target="_blank">mail</a><a>bad</a><a>data</a>' +
-    'wrapped text<br>');
+    'wrapped text<br><p>para</p>last');
   await context.close();
 });

@@ -7,6 +7,10 @@ const ALLOWED = new Set(['P', 'BR', 'B', 'STRONG', 'I', 'EM', 'U', 'A', 'UL', 'O
 const DROP_WITH_CONTENT = new Set(['SCRIPT', 'STYLE', 'IFRAME', 'OBJECT', 'EMBED', 'SVG', 'MATH', 'TEMPLATE',
   'NOSCRIPT', 'TEXTAREA', 'SELECT', 'HEAD', 'TITLE', 'FRAME', 'FRAMESET', 'NOEMBED', 'NOFRAMES', 'XMP']);
 const SAFE_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
+/** Wrappers that are unwrapped but still end a line (divs from rich-text editors, table rows…). */
+const LINE_BREAKING = new Set(['DIV', 'TR', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'SECTION', 'ARTICLE', 'HEADER', 'FOOTER']);
+/** Kept elements that already end a line, so no extra break is needed after them. */
+const BLOCKS = new Set(['P', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'PRE', 'BR']);
 
 /**
  * Returns a safe fragment for the given untrusted HTML.
@@ -27,6 +31,20 @@ export function sanitizeHtml(html) {
  */
 function copyChildren(from, to, depth) {
   if (depth > 40) return; // pathological nesting: stop rather than recurse forever
+  copyEach(from, to, depth);
+  // A break we added after the last wrapper would only add an empty line at the end.
+  while (to.lastChild && synthesized.has(/** @type {Element} */ (to.lastChild))) to.removeChild(to.lastChild);
+}
+
+/** Line breaks the sanitizer added itself (not from the source). @type {WeakSet<Node>} */
+const synthesized = new WeakSet();
+
+/**
+ * @param {Node} from
+ * @param {Node} to
+ * @param {number} depth
+ */
+function copyEach(from, to, depth) {
   for (const node of Array.from(from.childNodes)) {
     if (node.nodeType === Node.TEXT_NODE) {
       to.appendChild(document.createTextNode(node.nodeValue ?? ''));
@@ -39,8 +57,11 @@ function copyChildren(from, to, depth) {
     if (!ALLOWED.has(tag)) {
       // Unknown wrappers (div, span, font, table…) keep their text but lose themselves.
       copyChildren(el, to, depth + 1);
-      if (tag === 'DIV' || tag === 'TR' || tag === 'H1' || tag === 'H2' || tag === 'H3') {
-        to.appendChild(document.createElement('br'));
+      const last = to.lastChild;
+      if (LINE_BREAKING.has(tag) && last && !(last.nodeType === Node.ELEMENT_NODE && BLOCKS.has(/** @type {Element} */ (last).tagName))) {
+        const br = document.createElement('br');
+        synthesized.add(br);
+        to.appendChild(br);
       }
       continue;
     }
