@@ -5,6 +5,7 @@ mod ignore;
 pub mod json;
 pub mod model;
 pub mod package;
+pub mod scaffold;
 mod validate;
 mod write;
 

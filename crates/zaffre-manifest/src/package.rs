@@ -324,6 +324,20 @@ impl Package {
         Ok(package)
     }
 
+    /// A package from files already in memory (paths relative, `/`-separated),
+    /// leaving out what a folder or zip would leave out (dotfiles, `tmp/`,
+    /// `zcli.apps.config.json`). Paths are not otherwise checked: this is for
+    /// trusted input such as a scaffold or a test.
+    pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Package {
+        Package {
+            files: files
+                .into_iter()
+                .filter(|(path, _)| !is_hidden(path) && path != ZCLI_CONFIG)
+                .collect(),
+            ..Package::default()
+        }
+    }
+
     /// The bytes of `manifest.json` at the root, if any.
     pub fn manifest_bytes(&self) -> Option<&[u8]> {
         self.files.get(crate::MANIFEST).map(Vec::as_slice)

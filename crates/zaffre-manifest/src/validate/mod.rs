@@ -21,6 +21,8 @@ mod manifest;
 mod requirements;
 mod translations;
 
+#[cfg(test)]
+pub(crate) use files::png_size;
 pub use manifest::{check_whitelist_entry, FRAMEWORK_VERSIONS};
 
 use crate::finding::{Finding, Report};
