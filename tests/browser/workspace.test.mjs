@@ -221,7 +221,7 @@ test('user, organization and admin pages, with the app locations reserved', asyn
   await page.locator('table[aria-label="Ticket fields"] tbody tr').first().waitFor();
   assert.equal(await page.locator('table[aria-label="Ticket fields"] tbody tr').count(), fields.length);
   await page.waitForTimeout(50);
-  await screenshot(page, 'admin-fields');
+  await screenshot(page, 'admin');
   await page.goto(`${server.url}/admin/users`);
   await page.locator('table[aria-label="Users"] tbody tr').first().waitFor();
   await page.locator('table[aria-label="Users"]', { hasText: ADMIN_EMAIL }).waitFor();

@@ -89,7 +89,7 @@ export function propertiesPanel(model, options) {
    * @param {string} property
    * @param {string} label
    * @param {HTMLElement} control
-   * @param {{inline?: boolean, extra?: import('./dom.js').Child, target?: HTMLElement, required?: boolean}} [o]
+   * @param {{inline?: boolean, extra?: import('./dom.js').Child, target?: HTMLElement, required?: boolean, hint?: string}} [o]
    *   target: the element the label names when `control` is a wrapper (the tag editor)
    */
   const field = (property, label, control, o = {}) => {
@@ -102,7 +102,8 @@ export function propertiesPanel(model, options) {
     // The asterisk sits outside the label so the accessible name stays the field's title;
     // aria-required carries the meaning.
     const mark = o.required ? h('span', { class: 'required-mark', 'aria-hidden': 'true' }, '*') : null;
-    const labelEl = mark ? h('span', { class: 'label-row' }, h('label', { for: id }, label), mark) : h('label', { for: id }, label);
+    const labelEl = mark ? h('span', { class: 'label-row' }, h('label', { for: id, title: o.hint || undefined }, label), mark)
+      : h('label', { for: id, title: o.hint || undefined }, label);
     const wrapper = h('div', { class: `field${o.inline ? ' field-inline' : ''}`, 'data-field': property },
       o.inline ? [control, labelEl] : [labelEl, control], o.extra ?? null,
       h('p', { class: 'field-error', id: errId, role: 'alert', hidden: true }));
@@ -176,17 +177,17 @@ export function propertiesPanel(model, options) {
     if (f.type === 'checkbox') {
       const box = h('input', { id, type: 'checkbox' });
       bind(property, box, 'change', () => box.checked, (v) => { box.checked = Boolean(v); });
-      return field(property, label, box, { inline: true, required: f.required });
+      return field(property, label, box, { inline: true, required: f.required, hint: f.description });
     }
     if (f.type === 'tagger') {
       const select = h('select', { id }, optionList((f.custom_field_options ?? []).map((o) => ({ value: o.value, label: o.name })), '—'));
       bind(property, select, 'change', () => select.value || null, (v) => setSelectValue(select, v, (x) => x));
-      return field(property, label, select, { required: f.required });
+      return field(property, label, select, { required: f.required, hint: f.description });
     }
     if (f.type === 'textarea') {
       const area = h('textarea', { id, rows: 3 });
       bind(property, area, 'input', () => area.value, (v) => { area.value = v == null ? '' : String(v); });
-      return field(property, label, area, { required: f.required });
+      return field(property, label, area, { required: f.required, hint: f.description });
     }
     // Numbers stay free text: the server validates and its 422 is shown next to the field.
     const input = h('input', { id, type: f.type === 'date' ? 'date' : 'text', autocomplete: 'off',
@@ -194,7 +195,7 @@ export function propertiesPanel(model, options) {
     const evName = f.type === 'date' ? 'change' : 'input';
     bind(property, input, evName, () => input.value,
       (v) => { input.value = v == null ? '' : f.type === 'date' ? String(v).slice(0, 10) : String(v); });
-    return field(property, label, input, { required: f.required });
+    return field(property, label, input, { required: f.required, hint: f.description });
   }
 
   const element = h('aside', { class: 'props', 'aria-label': 'Ticket properties' },
