@@ -38,9 +38,11 @@ use crate::shapes::{self, BaseUrl};
 use crate::state::AppState;
 
 /// How many times an update is recomputed when another write lands between
-/// our read and our write. Contention on one ticket is rare and brief; five
-/// tries ride out a burst without letting a request spin.
-const MAX_UPDATE_ATTEMPTS: usize = 5;
+/// our read and our write. Each round of contention lets one writer through,
+/// so this many tries (with a short random pause between them) absorbs a
+/// burst of about as many simultaneous writers on one ticket; beyond that the
+/// client gets a 409 and retries itself.
+const MAX_UPDATE_ATTEMPTS: u32 = 12;
 
 /// A committed ticket write and what the response needs to show it.
 pub struct Written {
@@ -228,6 +230,10 @@ pub async fn update_with_patch(
             }
             Err(StoreError::StaleRevision) if stamp.is_none() && attempt < MAX_UPDATE_ATTEMPTS => {
                 tracing::debug!(ticket = %id, attempt, "ticket changed underneath an update; retrying");
+                // A random pause keeps the losers of one round from colliding again in the next.
+                let pause_ms =
+                    rand::Rng::gen_range(&mut rand::thread_rng(), 0..=u64::from(attempt) * 2);
+                tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
             }
             Err(e) => return Err(e.into()),
         }
