@@ -91,3 +91,20 @@ test('an expired session sends the agent to sign in and keeps the draft', async 
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   await context.close();
 });
+
+test('creating a ticket without a description shows the 422 beside the description', async () => {
+  const { page, context } = await newPage(browser);
+  await login(page, server.url, '/tickets/new');
+  await page.getByLabel('Subject', { exact: true }).fill('No description given');
+  /** @type {number[]} */
+  const statuses = [];
+  page.on('response', (res) => { if (res.request().method() === 'POST' && res.url().includes('/api/v2/tickets')) statuses.push(res.status()); });
+  await page.locator('#submit-button').click();
+  const error = page.locator('[data-field="comment.text"] .field-error');
+  await error.waitFor({ state: 'visible' });
+  assert.deepEqual(statuses, [422]);
+  assert.match(await error.textContent() ?? '', /\S/);
+  assert.equal(new URL(page.url()).pathname, '/tickets/new', 'still on the form, with the subject kept');
+  assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'No description given');
+  await context.close();
+});

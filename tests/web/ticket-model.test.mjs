@@ -229,6 +229,9 @@ test('422 details map to properties, custom fields by field_key', () => {
     status: ['Status: is not valid'], custom_field_12: ['Seats must be a number'], 'comment.text': ['Comment: is blank'],
   });
   assert.deepEqual(Object.fromEntries(fieldErrorsFrom422({ error: 'X', description: 'Oops' })), { base: ['Oops'] });
+  assert.deepEqual(Object.fromEntries(fieldErrorsFrom422({ error: 'RecordInvalid', details: {
+    description: [{ description: 'Description: cannot be blank', error: 'BlankValue' }] } })),
+  { 'comment.text': ['Description: cannot be blank'] }, 'a new ticket\'s description is typed in the composer');
 });
 
 test('value helpers', () => {

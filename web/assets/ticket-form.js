@@ -276,7 +276,9 @@ export function showFieldErrors(wrappers, errors, fields) {
   for (const [property, messages] of errors) {
     const w = wrappers.get(property);
     if (!w) {
-      unplaced.push(...messages.map((m) => (property === 'base' ? m : `${propertyLabel(property, fields)}: ${m}`)));
+      // Zendesk's messages usually name the field already ("Status: is not valid").
+      const label = propertyLabel(property, fields);
+      unplaced.push(...messages.map((m) => (property === 'base' || m.startsWith(label) ? m : `${label}: ${m}`)));
       continue;
     }
     w.classList.add('has-error');

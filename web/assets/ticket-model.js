@@ -122,7 +122,8 @@ export function fieldErrorsFrom422(body) {
         const msg = typeof err === 'string' ? err : String(err?.description ?? err?.error ?? 'is invalid');
         if (attr === 'base' && err && typeof err === 'object' && err.field_key != null) {
           add(`custom_field_${err.field_key}`, msg);
-        } else if (attr === 'comment' || attr === 'comment.body' || attr === 'body') {
+        } else if (attr === 'comment' || attr === 'comment.body' || attr === 'body' || attr === 'description') {
+          // A new ticket's description is its first comment, typed in the composer.
           add(COMMENT_TEXT, msg);
         } else if (['requester', 'assignee', 'group'].includes(attr)) {
           add(`${attr}_id`, msg);
