@@ -232,6 +232,21 @@ impl Package {
                 max: limits.max_entries,
             });
         }
+        // Tools disagree on ambiguous zips, so refuse them. The library keeps
+        // only one of two entries with the same name, silently; compare with
+        // the count the end-of-central-directory record declares.
+        if archive.has_duplicate_names()
+            || central_directory_count(bytes).is_some_and(|declared| declared > archive.len())
+        {
+            return Err(PackageError::DuplicateEntry {
+                path: "(a name used by two entries)".to_owned(),
+            });
+        }
+        // Local headers that contradict the central directory (zip cloaking),
+        // overlapping entries (the non-recursive zip bomb) and unlisted entries.
+        if let Err(e) = archive.validate_header_consistency() {
+            return Err(PackageError::NotAZip(e.to_string()));
+        }
         let mut package = Package {
             limits,
             ..Package::default()
@@ -356,6 +371,18 @@ impl Package {
 /// and `tmp/` are invisible to it (Ruby's `Dir` glob skips them).
 pub(crate) fn is_hidden(path: &str) -> bool {
     path.starts_with("tmp/") || path.split('/').any(|part| part.starts_with('.'))
+}
+
+/// The total entry count declared by the end-of-central-directory record
+/// (`None` when it cannot be found, or for zip64, whose count is elsewhere).
+fn central_directory_count(bytes: &[u8]) -> Option<usize> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    // The record is 22 bytes plus a comment of at most 65,535.
+    let from = bytes.len().saturating_sub(22 + 65_535);
+    let at = bytes[from..].windows(4).rposition(|w| w == EOCD)? + from;
+    let record = bytes.get(at..at + 22)?;
+    let count = u16::from_le_bytes([record[10], record[11]]);
+    (count != u16::MAX).then_some(usize::from(count))
 }
 
 /// Checks a raw zip entry name and returns it as a relative path, plus

@@ -54,7 +54,9 @@ pub fn write_zip(package: &Package) -> Result<Vec<u8>, PackError> {
     for (path, bytes) in &package.files {
         // Already-compressed formats gain nothing from deflate; store them.
         let opts = if is_compressed(path) {
-            options.compression_method(CompressionMethod::Stored)
+            options
+                .compression_method(CompressionMethod::Stored)
+                .compression_level(None)
         } else {
             options
         };
