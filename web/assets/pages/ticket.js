@@ -116,10 +116,11 @@ export async function renderTicket(ctx) {
       h('button', { type: 'button', class: 'btn btn-link', onclick: (/** @type {Event} */ ev) => {
         clearDraft(id);
         /** @type {HTMLElement} */ (/** @type {HTMLElement} */ (ev.currentTarget).parentElement).remove();
-        void ctx.navigate(location.pathname, { replace: true });
+        ctx.navigate(location.pathname, { replace: true });
       } }, 'Discard draft')));
   }
-  /** The actor of the change that triggered the last refresh, to name them in conflict notices. */
+  // Fields changed elsewhere while the agent was editing them: name who changed what, and let
+  // the agent take the other value or keep their own.
   const drawConflicts = () => {
     replace(conflictBox, model.conflicts().map((c) => h('div', { class: 'banner banner-warn conflict', 'data-conflict': c.property },
       h('span', null, `${c.actorId != null ? userName(c.actorId) : 'Someone'} changed ${propertyLabel(c.property, fields)} to `,
