@@ -11,8 +11,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Connection;
 
 use crate::sql::{PgStore, SqliteStore};
 use crate::{DynStore, StoreError, StoreResult};
@@ -244,6 +245,10 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqliteStore> {
 
 async fn open_postgres(url: &str) -> StoreResult<PgStore> {
     let options = PgConnectOptions::from_str(url)?;
+    // One plain connection first: the pool would keep retrying an unreachable
+    // server until its acquire timeout, while this fails at once with the
+    // driver's own reason (refused, unknown database, bad password).
+    PgConnection::connect_with(&options).await?.close().await?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(30))

@@ -500,9 +500,10 @@ fn without_field(custom_fields: &str, field: TicketFieldId) -> StoreResult<Optio
 /// Instantiates the store for one sqlx database type.
 ///
 /// `$collate` is appended to text sort keys so both engines order text by
-/// code point (SQLite's BINARY; PostgreSQL's "C" instead of the locale's).
+/// code point (SQLite's BINARY; PostgreSQL's "C" instead of the locale's), and
+/// `$begin_write` is the statement that opens a write transaction.
 macro_rules! impl_store {
-    ($name:ident, $db:ty, $engine:expr, $migrator:expr, $collate:literal) => {
+    ($name:ident, $db:ty, $engine:expr, $migrator:expr, $collate:literal, $begin_write:literal) => {
         /// The store on this engine; see the module docs.
         pub(crate) struct $name {
             read: sqlx::Pool<$db>,
@@ -519,6 +520,14 @@ macro_rules! impl_store {
             pub(crate) async fn migrate(&self) -> StoreResult<()> {
                 $migrator.run(&self.write).await?;
                 Ok(())
+            }
+
+            /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`,
+            /// taking the write lock up front: a deferred transaction that
+            /// reads first and then writes cannot wait for the lock and fails
+            /// with SQLITE_BUSY when another process (the CLI) wrote meanwhile.
+            async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, $db>> {
+                Ok(self.write.begin_with($begin_write).await?)
             }
 
             /// Closes both pools, waiting for connections to be returned.
@@ -1356,7 +1365,7 @@ macro_rules! impl_store {
 
             #[tracing::instrument(level = "debug", skip_all, fields(account = %account, organization = %id))]
             async fn delete_organization(&self, account: AccountId, id: OrganizationId) -> StoreResult<()> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // Members and tickets lose the organization rather than
                 // blocking the delete. Done here, not with ON DELETE SET NULL,
                 // because the composite key would null account_id as well.
@@ -1431,7 +1440,7 @@ macro_rules! impl_store {
             #[tracing::instrument(level = "debug", skip_all, fields(account = %account))]
             async fn ensure_system_fields(&self, account: AccountId) -> StoreResult<()> {
                 let at = now();
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for (position, (kind, title)) in SYSTEM_FIELDS.iter().enumerate() {
                     // The partial unique index on (account_id, field_type)
                     // makes a second call, even a concurrent one, a no-op.
@@ -1460,7 +1469,7 @@ macro_rules! impl_store {
             async fn create_ticket_field(&self, account: AccountId, field: &NewTicketField) -> StoreResult<TicketField> {
                 check_options(&field.options)?;
                 let at = now();
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: FieldRow = sqlx::query_as(concat!(
                     "INSERT INTO ticket_fields (account_id, field_type, title, description, active, required, \
                      position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING ",
@@ -1529,7 +1538,7 @@ macro_rules! impl_store {
                 if let Some(options) = &patch.options {
                     check_options(options)?;
                 }
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE ticket_fields SET updated_at = ");
                 qb.push_bind(now());
                 if let Some(title) = &patch.title {
@@ -1564,7 +1573,7 @@ macro_rules! impl_store {
 
             #[tracing::instrument(level = "debug", skip_all, fields(account = %account, field = %id))]
             async fn delete_ticket_field(&self, account: AccountId, id: TicketFieldId) -> StoreResult<()> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("DELETE FROM ticket_fields WHERE account_id = $1 AND id = $2")
                     .bind(account.0)
                     .bind(id.0)
@@ -1609,7 +1618,7 @@ macro_rules! impl_store {
                 let at = now();
                 let tags = to_json(&ticket.tags);
                 let custom_fields = to_json(&ticket.custom_fields);
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO tickets (account_id, subject, description, status, priority, ticket_type, \
                      requester_id, submitter_id, assignee_id, group_id, organization_id, tags, custom_fields, \
@@ -1736,7 +1745,7 @@ macro_rules! impl_store {
                 }
                 let at = now();
                 let tags = to_json(&ticket.tags);
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // Read the current tags (to sync ticket_tags only when they
                 // change) and tell a missing ticket from a stale one.
                 let current: Option<(i64, String)> =
@@ -1874,14 +1883,16 @@ impl_store!(
     sqlx::Sqlite,
     Engine::Sqlite,
     SQLITE_MIGRATOR,
-    ""
+    "",
+    "BEGIN IMMEDIATE"
 );
 impl_store!(
     PgStore,
     sqlx::Postgres,
     Engine::Postgres,
     POSTGRES_MIGRATOR,
-    " COLLATE \"C\""
+    " COLLATE \"C\"",
+    "BEGIN"
 );
 
 #[cfg(test)]

@@ -134,6 +134,7 @@ conformance!(
     delete_ticket_cascades,
     tag_counts,
     concurrent_updates,
+    two_stores_on_one_database,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -1539,6 +1540,15 @@ struct Desk {
     t: Vec<TicketId>,
 }
 
+/// Subject, status, priority, type and tags of one desk ticket.
+type Spec = (
+    &'static str,
+    TicketStatus,
+    Option<TicketPriority>,
+    Option<TicketType>,
+    &'static [&'static str],
+);
+
 async fn desk(db: &Db) -> Desk {
     let fx = fixture(db, "acme").await;
     let a = fx.account;
@@ -1562,13 +1572,7 @@ async fn desk(db: &Db) -> Desk {
         )
         .await
         .unwrap();
-    let specs: [(
-        &str,
-        TicketStatus,
-        Option<TicketPriority>,
-        Option<TicketType>,
-        &[&str],
-    ); 5] = [
+    let specs: [Spec; 5] = [
         (
             "Printer jam",
             TicketStatus::New,
@@ -2772,6 +2776,70 @@ async fn concurrent_updates(db: Db) {
     }
 }
 
+/// Two stores on the same database, as when `zaffre user create` runs next to
+/// the server: their writes interleave without lock errors (on SQLite they
+/// wait on each other through busy_timeout and `BEGIN IMMEDIATE`).
+async fn two_stores_on_one_database(db: Db) {
+    let fx = fixture(&db, "acme").await;
+    let a = fx.account;
+    let second = connect(&db.url).await.unwrap();
+    let mut tasks = Vec::new();
+    for (n, store) in [db.store.clone(), second.clone()].into_iter().enumerate() {
+        let requester = fx.customer.id;
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25 {
+                let t = NewTicket {
+                    tags: vec![format!("store{n}")],
+                    ..new_ticket(&format!("From {n}: {i}"), requester)
+                };
+                let first = comment(requester, "hello");
+                let created = store
+                    .create_ticket(a, &t, &first, &[])
+                    .await
+                    .expect("create");
+                let next = Ticket {
+                    subject: format!("Edited {n}: {i}"),
+                    ..created.clone()
+                };
+                let events = [change(
+                    "subject",
+                    json!(next.subject),
+                    json!(created.subject),
+                )];
+                store
+                    .update_ticket(
+                        a,
+                        TicketWrite {
+                            ticket: &next,
+                            author_id: requester,
+                            events: &events,
+                            comment: None,
+                        },
+                    )
+                    .await
+                    .expect("update");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let counts = second.ticket_tag_counts(a, 10).await.unwrap();
+    assert_eq!(
+        counts,
+        vec![("store0".to_owned(), 25), ("store1".to_owned(), 25)]
+    );
+    let all = db
+        .list_tickets(a, &TicketFilter::default(), TicketSort::Id, false, ALL)
+        .await
+        .unwrap();
+    assert_eq!(all.total, Some(50));
+    assert!(all
+        .items
+        .iter()
+        .all(|t| t.revision == 2 && t.subject.starts_with("Edited")));
+}
+
 // ---------------------------------------------------------------- URLs (no database needed)
 
 #[test]
@@ -2837,9 +2905,8 @@ fn postgres_passwords_never_show() {
 async fn sqlite_file_in_a_missing_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-dir").join("zaffre.db");
-    let err = match connect(&format!("sqlite://{}", missing.display())).await {
-        Ok(_) => panic!("opened a database in a missing directory"),
-        Err(e) => e,
+    let Err(err) = connect(&format!("sqlite://{}", missing.display())).await else {
+        panic!("opened a database in a missing directory")
     };
     assert!(matches!(err, StoreError::BadUrl(_)), "{err:?}");
     assert!(err.to_string().contains("does not exist"), "{err}");
