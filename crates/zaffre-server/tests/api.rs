@@ -10,9 +10,19 @@ mod common;
 mod bad_input;
 #[path = "api/basics.rs"]
 mod basics;
+#[path = "api/groups.rs"]
+mod groups;
+#[path = "api/openapi.rs"]
+mod openapi;
+#[path = "api/organizations.rs"]
+mod organizations;
+#[path = "api/role_matrix.rs"]
+mod role_matrix;
 #[path = "api/search.rs"]
 mod search;
 #[path = "api/ticket_fields.rs"]
 mod ticket_fields;
 #[path = "api/tickets.rs"]
 mod tickets;
+#[path = "api/users.rs"]
+mod users;
