@@ -18,7 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('a REST API change appears on the open ticket page without reload', async () => {
+test('a REST API change appears on the open ticket page without reload', async (t) => {
   const ticket = await someOpenTicket(server);
   const { page, context, errors } = await newPage(browser);
   await login(page, server.url, `/tickets/${ticket.id}`);
@@ -35,6 +35,7 @@ test('a REST API change appears on the open ticket page without reload', async (
   await waitFor(async () => (await page.getByLabel('Subject', { exact: true }).inputValue()) === 'Changed through the API',
     { timeoutMs: 5000, message: 'the subject updates in place' });
   const elapsed = Date.now() - started;
+  t.diagnostic(`the change showed after ${elapsed} ms`);
   assert.equal(await page.getByLabel('Priority', { exact: true }).inputValue(), newPriority);
   await page.locator('.conversation .comment', { hasText: 'Reply from the API' }).waitFor({ timeout: 5000 });
   assert.equal(await page.evaluate(() => /** @type {any} */ (window).__noReload), true, 'no reload happened');
