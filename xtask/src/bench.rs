@@ -99,6 +99,9 @@ pub struct EngineResult {
     /// How the load authenticated: "API token" or the slow password fallback.
     pub auth: &'static str,
     pub server_version: Option<String>,
+    /// /proc/loadavg's 1-minute figure just before measuring: anything well
+    /// above 0 means something else was using the CPU the server needed.
+    pub load_before: Option<f64>,
 }
 
 impl EngineResult {
@@ -219,6 +222,9 @@ pub fn run_api(args: &ApiArgs) -> Result<()> {
             ] {
                 for (kind, n) in &report.errors {
                     eprintln!("  {} {what}: {n} × {kind}", r.engine.name());
+                    if let Some(example) = report.examples.get(kind) {
+                        eprintln!("    first answer: {example}");
+                    }
                 }
             }
         }
@@ -260,10 +266,14 @@ fn bench_engine(
     if status != 200 {
         bail!("GET /api/v2/tickets.json answered {status}: {body}");
     }
-    let ids: Vec<u64> = body["tickets"]
-        .as_array()
-        .map(|tickets| tickets.iter().filter_map(|t| t["id"].as_u64()).collect())
-        .unwrap_or_default();
+    let tickets = body["tickets"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<u64> = tickets.iter().filter_map(|t| t["id"].as_u64()).collect();
+    // Closed tickets refuse updates (422, as in Zendesk), so writes go to the others.
+    let writable: Vec<u64> = tickets
+        .iter()
+        .filter(|t| t["status"].as_str() != Some("closed"))
+        .filter_map(|t| t["id"].as_u64())
+        .collect();
     let Some(&read_id) = ids.first() else {
         bail!("GET /api/v2/tickets.json listed no ticket (is --demo seeding?): {body}");
     };
@@ -273,6 +283,13 @@ fn bench_engine(
         bail!("GET {read_path} answered {status}: {body}");
     }
 
+    let load_before = load_average();
+    if let Some(load) = load_before.filter(|l| *l > 0.5) {
+        eprintln!(
+            "WARNING: the machine is busy before measuring (1-minute load average {load:.2}): \
+             the figures will be lower than on an idle machine"
+        );
+    }
     let closed = |mode| Plan {
         connections: settings.connections,
         warmup: settings.warmup,
@@ -305,7 +322,14 @@ fn bench_engine(
     print_report(&reads_open);
     server.ensure_alive()?;
 
-    let ticket_ids: Vec<u64> = ids.iter().copied().take(settings.connections).collect();
+    let ticket_ids: Vec<u64> = writable
+        .iter()
+        .copied()
+        .take(settings.connections)
+        .collect();
+    if ticket_ids.is_empty() {
+        bail!("every listed ticket is closed: nothing to update");
+    }
     println!(
         "\n---- {}: PUT /api/v2/tickets/{{id}}.json (priority high/low over {} tickets), closed loop",
         engine.name(),
@@ -339,7 +363,18 @@ fn bench_engine(
             "API token"
         },
         server_version,
+        load_before,
     })
+}
+
+/// The 1-minute load average.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn print_report(report: &Report) {
@@ -364,6 +399,9 @@ fn print_report(report: &Report) {
     );
     for (kind, n) in &report.errors {
         println!("  ERROR {n} × {kind}");
+        if let Some(example) = report.examples.get(kind) {
+            println!("    first answer: {example}");
+        }
     }
 }
 

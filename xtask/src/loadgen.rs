@@ -84,6 +84,8 @@ pub struct Report {
     pub ok: u64,
     /// Error kind → count, for requests inside the measured window.
     pub errors: BTreeMap<String, u64>,
+    /// Error kind → the start of the first answer of that kind.
+    pub examples: BTreeMap<String, String>,
     pub duration: Duration,
     pub latency: Option<Latency>,
 }
@@ -208,17 +210,26 @@ struct Tally {
     ok: u64,
     samples: Vec<u64>,
     errors: BTreeMap<String, u64>,
+    examples: BTreeMap<String, String>,
 }
 
 impl Tally {
-    fn record(&mut self, outcome: Result<u16, String>, latency: Duration) {
+    fn record(&mut self, outcome: Result<(u16, Bytes), String>, latency: Duration) {
         match outcome {
-            Ok(status) if (200..300).contains(&status) => {
+            Ok((status, _)) if (200..300).contains(&status) => {
                 self.ok += 1;
                 self.samples
                     .push(u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX));
             }
-            Ok(status) => *self.errors.entry(format!("HTTP {status}")).or_default() += 1,
+            Ok((status, body)) => {
+                let kind = format!("HTTP {status}");
+                // The first body of each kind says why; the rest would repeat it.
+                self.examples.entry(kind.clone()).or_insert_with(|| {
+                    let text = String::from_utf8_lossy(&body);
+                    text.chars().take(300).collect()
+                });
+                *self.errors.entry(kind).or_default() += 1;
+            }
             Err(kind) => *self.errors.entry(kind).or_default() += 1,
         }
     }
@@ -228,6 +239,9 @@ impl Tally {
         self.samples.extend(other.samples);
         for (kind, n) in other.errors {
             *self.errors.entry(kind).or_default() += n;
+        }
+        for (kind, example) in other.examples {
+            self.examples.entry(kind).or_insert(example);
         }
     }
 }
@@ -258,7 +272,7 @@ async fn exchange(
     conn: &mut Option<Sender>,
     addr: SocketAddr,
     request: Request<Full<Bytes>>,
-) -> Result<u16, String> {
+) -> Result<(u16, Bytes), String> {
     let attempt = async {
         if conn.is_none() {
             *conn = Some(connect(addr).await?);
@@ -275,12 +289,13 @@ async fn exchange(
             .await
             .map_err(|e| format!("request: {e}"))?;
         let status = response.status().as_u16();
-        response
+        let body = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| format!("reading body: {e}"))?;
-        Ok(status)
+            .map_err(|e| format!("reading body: {e}"))?
+            .to_bytes();
+        Ok((status, body))
     };
     let outcome = match tokio::time::timeout(REQUEST_TIMEOUT, attempt).await {
         Ok(outcome) => outcome,
@@ -369,10 +384,12 @@ async fn run_async(target: &Target, workload: &Workload, plan: &Plan) -> Result<
         ok,
         mut samples,
         errors,
+        examples,
     } = tally;
     Ok(Report {
         ok,
         errors,
+        examples,
         duration: plan.duration,
         latency: Latency::from_samples(&mut samples),
     })

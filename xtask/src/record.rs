@@ -229,6 +229,20 @@ pub fn write(
     let _ = writeln!(s, "- memory: {}; kernel {}", m.memory, m.kernel);
     let _ = writeln!(s, "- {}", m.rustc);
     for r in results {
+        if let Some(load) = r.load_before {
+            let _ = writeln!(
+                s,
+                "- 1-minute load average just before the {} measurements: {load:.2}{}",
+                r.engine.name(),
+                if load > 0.5 {
+                    " (other work was running: figures are low)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    for r in results {
         if let Some(v) = &r.server_version {
             let _ = writeln!(s, "- {}: server {v}, on the same machine", r.engine.name());
         }
