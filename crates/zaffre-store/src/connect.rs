@@ -76,6 +76,13 @@ impl DatabaseUrl {
                         "in-memory SQLite databases are not supported; use a file (sqlite://<path>)".into(),
                     ));
                 }
+                if path.contains('?') {
+                    // sqlx-style `?mode=…` options would otherwise become part
+                    // of the file name; zaffre sets the options itself.
+                    return Err(StoreError::BadUrl(format!(
+                        "the database URL {url:?} has query parameters, which SQLite URLs do not take; {ACCEPTED}"
+                    )));
+                }
                 Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
             }
             "postgres" | "postgresql" => {

@@ -6,7 +6,7 @@
 //! (`sqlite://…` or `postgres://…`), runs the embedded migrations and returns
 //! the store behind an `Arc<dyn Store>`.
 //!
-//! Both engines share one implementation ([`sql`]): the SQL is written once in
+//! Both engines share one implementation (`sql.rs`): the SQL is written once in
 //! the subset both understand (`$1` placeholders, `RETURNING`, `ON CONFLICT`),
 //! and instantiated per engine by a macro. Each engine keeps its own migrations
 //! because DDL is where they genuinely differ.
@@ -52,6 +52,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A list of rows and, for offset pages, how many rows the filter matches in all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing<T> {
+    /// The rows of this page, in the requested order.
     pub items: Vec<T>,
     /// Set for offset pages; `None` for cursor pages.
     pub total: Option<u64>,
@@ -117,6 +118,8 @@ pub trait Store: Send + Sync + 'static {
         id: UserId,
         hash: &str,
     ) -> StoreResult<()>;
+    /// The user with this email (any case) and their password hash. Inactive
+    /// users are returned too: the caller refuses them like a wrong password.
     async fn password_login(&self, account: AccountId, email: &str) -> StoreResult<PasswordLogin>;
     async fn count_users(&self, account: AccountId) -> StoreResult<u64>;
 

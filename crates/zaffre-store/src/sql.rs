@@ -10,6 +10,11 @@
 //! Every query that touches tenant data filters on `account_id`, so a row of
 //! another account is indistinguishable from a missing one (`NotFound`).
 //!
+//! Known difference between the engines: case-insensitive matching goes
+//! through SQL `LOWER`, which SQLite applies to ASCII letters only, so on
+//! SQLite a search for `école` does not find `École` (PostgreSQL does). Tags
+//! and emails are stored lowercase (folded in Rust) and are not affected.
+//!
 //! Each store holds a read pool and a write pool. On PostgreSQL they are the
 //! same pool; on SQLite the write pool has a single connection so writers
 //! queue in the pool instead of contending for the database lock (see
