@@ -390,8 +390,11 @@ fn print_report(report: &Report) {
             )
         },
     );
+    let generator = report.generator_share().map_or_else(String::new, |share| {
+        format!(", load generator CPU {:.0}% of a core", share * 100.0)
+    });
     println!(
-        "{:.0} req/s ({} ok in {} s), {latency}, errors: {}",
+        "{:.0} req/s ({} ok in {} s), {latency}, errors: {}{generator}",
         report.rps(),
         report.ok,
         report.duration.as_secs(),

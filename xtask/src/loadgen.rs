@@ -88,9 +88,20 @@ pub struct Report {
     pub examples: BTreeMap<String, String>,
     pub duration: Duration,
     pub latency: Option<Latency>,
+    /// CPU time the generator itself used over the whole run (warm-up
+    /// included), from /proc: the server had the rest of the machine.
+    pub generator_cpu: Option<Duration>,
+    /// Wall time of the whole run, warm-up included, to put `generator_cpu` against.
+    pub wall: Duration,
 }
 
 impl Report {
+    /// The generator's CPU use as a share of one core.
+    pub fn generator_share(&self) -> Option<f64> {
+        let cpu = self.generator_cpu?;
+        (self.wall > Duration::ZERO).then(|| cpu.as_secs_f64() / self.wall.as_secs_f64())
+    }
+
     pub fn rps(&self) -> f64 {
         self.ok as f64 / self.duration.as_secs_f64()
     }
@@ -327,6 +338,7 @@ async fn run_async(target: &Target, workload: &Workload, plan: &Plan) -> Result<
             .with_context(|| format!("opening a connection to {}", target.addr))?;
         conns.push(Some(sender));
     }
+    let cpu_before = process_cpu();
     let start = Instant::now();
     let measure_from = start + plan.warmup;
     let end = measure_from + plan.duration;
@@ -392,6 +404,10 @@ async fn run_async(target: &Target, workload: &Workload, plan: &Plan) -> Result<
         examples,
         duration: plan.duration,
         latency: Latency::from_samples(&mut samples),
+        generator_cpu: process_cpu()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before)),
+        wall: start.elapsed(),
     })
 }
 
@@ -494,6 +510,18 @@ fn pace(
         k += 1;
     }
     in_window
+}
+
+/// This process's user and system CPU time so far, from /proc/self/stat.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name, in parentheses, may hold spaces: count from after it.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5) are utime and stime; field 3 is fields[0] here.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // Linux reports these in USER_HZ, which is 100 on every platform it runs.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// One request outside any measurement (setup: listing tickets and such).

@@ -57,13 +57,16 @@ fn row(out: &mut String, engine: Engine, request: &str, load: &str, r: &Report) 
     let cell = |f: fn(&crate::loadgen::Latency) -> Duration| {
         l.as_ref().map_or_else(|| "–".to_owned(), |l| ms(f(l)))
     };
+    let generator = r
+        .generator_share()
+        .map_or_else(|| "–".to_owned(), |share| format!("{:.0}%", share * 100.0));
     let errors = match r.error_count() {
         0 => "0".to_owned(),
         n => format!("**{n}**"),
     };
     let _ = writeln!(
         out,
-        "| {} | {request} | {load} | {} | {} | {} | {} | {} | {errors} |",
+        "| {} | {request} | {load} | {} | {} | {} | {} | {} | {errors} | {generator} |",
         engine.name(),
         thousands(r.rps()),
         cell(|l| l.p50),
@@ -76,8 +79,8 @@ fn row(out: &mut String, engine: Engine, request: &str, load: &str, r: &Report) 
 /// The results as a markdown table.
 pub fn table(results: &[EngineResult], settings: &Settings) -> String {
     let mut out = String::from(
-        "| engine | request | load | req/s | p50 | p90 | p99 | max | errors |\n\
-         |---|---|---|--:|--:|--:|--:|--:|--:|\n",
+        "| engine | request | load | req/s | p50 | p90 | p99 | max | errors | generator CPU |\n\
+         |---|---|---|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     let c = settings.connections;
     for r in results {
