@@ -39,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Validate, package and create Zendesk apps, offline.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
 }
 
 /// Options every command that opens the database accepts.
@@ -143,6 +148,49 @@ pub enum ConfigCommand {
     Example,
     /// Print the effective configuration (secrets redacted).
     Show(CommonArgs),
+}
+
+/// `zaffre app …`.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Check an app folder or zip; exits 1 when there are errors, 0 with warnings only.
+    Validate(AppValidateArgs),
+    /// Validate an app folder and write a reproducible zip to upload.
+    Package(AppPackageArgs),
+    /// Create a working ticket sidebar app to start from.
+    New(AppNewArgs),
+}
+
+/// `zaffre app validate`.
+#[derive(Debug, Args)]
+pub struct AppValidateArgs {
+    /// The app's folder, or a zip of it.
+    #[arg(value_name = "DIR|ZIP")]
+    pub path: PathBuf,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `zaffre app package`.
+#[derive(Debug, Args)]
+pub struct AppPackageArgs {
+    /// The app's folder.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Where to write the zip; default: DIR/tmp/app-<timestamp>.zip.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `zaffre app new`.
+#[derive(Debug, Args)]
+pub struct AppNewArgs {
+    /// The app's name, as shown to agents.
+    pub name: String,
+    /// The folder to create; default: the name in lowercase with dashes.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("{config:#?}");
             Ok(())
         }
+        Command::App { command } => crate::app::run(command),
     }
 }
 

@@ -3,8 +3,9 @@
 //! Parses the arguments ([`args`]), loads the one configuration struct
 //! ([`settings`]: defaults < config file < environment < flags), and runs the
 //! command: `serve`, `db migrate`, `user create`, `token create`,
-//! `config example`. Errors are reported once, here, as a readable chain.
+//! `config example`, `app validate|package|new`. Errors are reported once, here, as a readable chain.
 
+pub mod app;
 pub mod args;
 pub mod bootstrap;
 pub mod commands;
