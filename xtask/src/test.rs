@@ -7,8 +7,8 @@
 //! check, then node's test runner over the JavaScript and browser tests. A
 //! closing summary lists every step and adds up the test counts.
 //!
-//! `--only rust,js,browser` narrows the run for local work; CI runs the default,
-//! which is everything.
+//! `--only rust,js,browser` narrows the run and `--skip fmt,clippy,tsc` leaves
+//! out checks, for local work; CI runs the default, which is everything.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,9 +25,20 @@ pub struct TestArgs {
     /// Run only these groups (comma-separated or repeated). Default: all of them.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Group>,
-    /// Leave out `cargo clippy`, for quicker local runs (CI never passes this).
-    #[arg(long)]
-    no_clippy: bool,
+    /// Leave out these checks, for quicker local runs (CI never passes this).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    skip: Vec<Check>,
+}
+
+/// Checks that `--skip` can leave out; tests themselves cannot be skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Check {
+    /// cargo fmt --check.
+    Fmt,
+    /// cargo clippy.
+    Clippy,
+    /// The TypeScript type check.
+    Tsc,
 }
 
 /// The groups of steps `--only` can pick.
@@ -83,8 +94,11 @@ pub fn run(args: &TestArgs) -> Result<()> {
         has(Group::Rust),
         has(Group::Js),
         has(Group::Browser),
-        !args.no_clippy,
+        &args.skip,
     );
+    if !args.skip.is_empty() {
+        println!("note: leaving out {:?} as asked (--skip)", args.skip);
+    }
     let total = steps.len();
     let mut results: Vec<(&'static str, Outcome, Duration, Option<String>)> = Vec::new();
     let mut failure = None;
@@ -136,7 +150,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
     }
 }
 
-fn plan(rust: bool, js: bool, browser: bool, clippy: bool) -> Vec<Step> {
+fn plan(rust: bool, js: bool, browser: bool, skip: &[Check]) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     steps.push(Step {
         title: "Prerequisites",
@@ -154,7 +168,7 @@ fn plan(rust: bool, js: bool, browser: bool, clippy: bool) -> Vec<Step> {
             Ok(())
         }),
     });
-    if rust {
+    if rust && !skip.contains(&Check::Fmt) {
         steps.push(Step {
             title: "Formatting (cargo fmt --check)",
             run: Box::new(|ctx| {
@@ -194,7 +208,7 @@ fn plan(rust: bool, js: bool, browser: bool, clippy: bool) -> Vec<Step> {
                 result
             }),
         });
-        if clippy {
+        if !skip.contains(&Check::Clippy) {
             steps.push(Step {
                 title: "Lints (cargo clippy -D warnings)",
                 run: Box::new(|ctx| {
@@ -210,11 +224,13 @@ fn plan(rust: bool, js: bool, browser: bool, clippy: bool) -> Vec<Step> {
             });
         }
     }
-    if js {
+    if js && !skip.contains(&Check::Tsc) {
         steps.push(Step {
             title: "TypeScript type check (tsc)",
             run: Box::new(|ctx| typecheck(&ctx.root)),
         });
+    }
+    if js {
         steps.push(Step {
             title: "JavaScript tests (node --test, tests/)",
             run: Box::new(|ctx| {
