@@ -88,3 +88,19 @@ define_id!(
     /// An API token.
     ApiTokenId
 );
+define_id!(
+    /// An app (a ZAF package uploaded to an account).
+    AppId
+);
+define_id!(
+    /// One installation of an app, with its settings.
+    InstallationId
+);
+define_id!(
+    /// An uploaded app package waiting to become an app or a new version of one.
+    UploadId
+);
+define_id!(
+    /// A job status (`POST /api/v2/apps.json` answers with one).
+    JobId
+);

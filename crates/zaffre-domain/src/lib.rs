@@ -6,6 +6,7 @@
 //! parser for Zendesk's search syntax. The store persists these types; the
 //! server maps them to Zendesk's JSON shapes.
 
+pub mod apps;
 pub mod ids;
 pub mod model;
 pub mod search;
