@@ -102,23 +102,6 @@ pub fn group(base: &BaseUrl, g: &Group) -> Value {
 // (end of the people section)
 // ---------------------------------------------------------------------------
 
-#[cfg(test)]
-mod timestamp_tests {
-    use chrono::TimeZone;
-
-    #[test]
-    fn timestamps_are_whole_seconds_in_utc_with_z() {
-        let t = chrono::Utc
-            .with_ymd_and_hms(2024, 5, 1, 10, 0, 0)
-            .single()
-            .map(|t| t + chrono::Duration::milliseconds(789));
-        assert_eq!(
-            t.map(|t| super::timestamp(&t)).as_deref(),
-            Some("2024-05-01T10:00:00Z")
-        );
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Tickets: tickets, comments, audits and ticket fields (the tickets API's section).
 // ---------------------------------------------------------------------------
@@ -400,3 +383,21 @@ pub fn ticket_field(base: &BaseUrl, f: &TicketField) -> Value {
 // ---------------------------------------------------------------------------
 // (end of the tickets section)
 // ---------------------------------------------------------------------------
+
+// Tests stay last in the file (clippy's `items_after_test_module`).
+#[cfg(test)]
+mod timestamp_tests {
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamps_are_whole_seconds_in_utc_with_z() {
+        let t = chrono::Utc
+            .with_ymd_and_hms(2024, 5, 1, 10, 0, 0)
+            .single()
+            .map(|t| t + chrono::Duration::milliseconds(789));
+        assert_eq!(
+            t.map(|t| super::timestamp(&t)).as_deref(),
+            Some("2024-05-01T10:00:00Z")
+        );
+    }
+}
