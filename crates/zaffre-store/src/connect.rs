@@ -236,6 +236,10 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqliteStore> {
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
+        // The writer is never recycled: while it is open the WAL and shared
+        // memory files exist, which the read-only connections below rely on.
+        .idle_timeout(None)
+        .max_lifetime(None)
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(options.clone())
         .await?;
@@ -245,6 +249,8 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqliteStore> {
     let reader = SqlitePoolOptions::new()
         .max_connections(readers)
         .acquire_timeout(Duration::from_secs(30))
+        // Read-only, so a write sent to the wrong pool fails loudly instead
+        // of contending with the writer for the lock.
         .connect_with(options.read_only(true))
         .await?;
     Ok(SqliteStore::new(reader, writer))

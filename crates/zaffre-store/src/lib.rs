@@ -18,8 +18,11 @@ use zaffre_domain::search::{Page, TicketFilter, TicketSort, UserFilter};
 use zaffre_domain::ticket::NewTicket;
 use zaffre_domain::*;
 
+pub mod apps;
 mod connect;
 mod sql;
+
+pub use apps::AppStore;
 
 pub use connect::{connect, migrate, DatabaseUrl, Engine};
 
@@ -82,7 +85,10 @@ pub struct TicketWrite<'a> {
 /// The storage seam. Implementations must be cheap to clone behind an `Arc`
 /// and safe to share between request handlers.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+///
+/// Apps and installations are a separate group of methods, [`AppStore`], a
+/// supertrait: every `Store` is an `AppStore`, so a `DynStore` reaches both.
+pub trait Store: AppStore + Send + Sync + 'static {
     /// Which engine this is, for logs and `/healthz`.
     fn engine(&self) -> Engine;
     /// A trivial round trip to the database.

@@ -38,7 +38,7 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 
 /// The current time at the precision both engines store (microseconds), so a
 /// value read back compares equal to the one written.
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
@@ -61,25 +61,25 @@ fn contains_pattern(text: &str) -> String {
 }
 
 /// An error for data in the database that the domain cannot represent.
-fn corrupt(what: &str, text: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str, text: &str) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(
         format!("unexpected {what} {text:?} in the database").into(),
     ))
 }
 
-fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     // Serializing plain domain data (strings, numbers, JSON values) cannot fail.
     serde_json::to_string(value).expect("domain data serializes to JSON")
 }
 
-fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|_| corrupt(what, text))
 }
 
 /// Maps a failed write: a broken uniqueness rule becomes [`StoreError::Conflict`]
 /// with `unique` as its text, and a reference to a row that is not in the
 /// account (the composite foreign keys) a conflict naming that.
-fn write_error(unique: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+pub(crate) fn write_error(unique: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(unique.to_owned())
@@ -511,8 +511,9 @@ macro_rules! impl_store {
     ($name:ident, $db:ty, $engine:expr, $migrator:expr, $collate:literal, $begin_write:literal) => {
         /// The store on this engine; see the module docs.
         pub(crate) struct $name {
-            read: sqlx::Pool<$db>,
-            write: sqlx::Pool<$db>,
+            // Crate-visible so that `apps.rs` can implement `AppStore` on the same pools.
+            pub(crate) read: sqlx::Pool<$db>,
+            pub(crate) write: sqlx::Pool<$db>,
         }
 
         impl $name {
@@ -531,7 +532,7 @@ macro_rules! impl_store {
             /// taking the write lock up front: a deferred transaction that
             /// reads first and then writes cannot wait for the lock and fails
             /// with SQLITE_BUSY when another process (the CLI) wrote meanwhile.
-            async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, $db>> {
+            pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, $db>> {
                 Ok(self.write.begin_with($begin_write).await?)
             }
 

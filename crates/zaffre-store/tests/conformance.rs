@@ -2929,3 +2929,23 @@ async fn unreachable_postgres_is_an_error() {
         Ok(_) => panic!("connected to nothing"),
     }
 }
+
+#[tokio::test]
+async fn sqlite_databases_use_wal() {
+    use sqlx::{Connection, SqliteConnection};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zaffre.db");
+    let store = connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    // The journal mode is a property of the file, visible to any connection.
+    let mut raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
