@@ -22,7 +22,9 @@ pub fn timestamp(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A user, as `GET /api/v2/users/{id}.json` shows it.
+/// A user, as `GET /api/v2/users/{id}.json` shows it. Attributes zaffre has
+/// no data for (aliases, signatures, custom roles, …) carry Zendesk's values
+/// for a plain account, so clients that read them find what they expect.
 pub fn user(base: &BaseUrl, u: &User) -> Value {
     json!({
         "id": u.id,
@@ -46,6 +48,20 @@ pub fn user(base: &BaseUrl, u: &User) -> Value {
         "user_fields": {},
         "details": "",
         "notes": "",
+        "external_id": null,
+        "alias": "",
+        "signature": null,
+        "locale_id": 1,
+        "role_type": null,
+        "custom_role_id": null,
+        "default_group_id": null,
+        "restricted_agent": false,
+        "only_private_comments": false,
+        "shared_agent": false,
+        "shared_phone_number": null,
+        "two_factor_auth_enabled": false,
+        "report_csv": u.role == zaffre_domain::Role::Admin,
+        "last_login_at": null,
         "created_at": timestamp(&u.created_at),
         "updated_at": timestamp(&u.updated_at),
     })

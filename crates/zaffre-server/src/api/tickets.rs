@@ -122,3 +122,47 @@ pub fn parse_order(raw: Option<&str>, default_descending: bool) -> ApiResult<boo
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    use super::*;
+
+    #[test]
+    fn the_openapi_description_lists_every_ticket_path_and_method() {
+        let doc = TicketsApi::openapi();
+        let json = serde_json::to_value(&doc).unwrap_or_default();
+        let paths = &json["paths"];
+        for (path, methods) in [
+            ("/api/v2/tickets.json", &["get", "post"][..]),
+            ("/api/v2/tickets/{id}.json", &["get", "put", "delete"]),
+            ("/api/v2/tickets/show_many.json", &["get"]),
+            ("/api/v2/tickets/{id}/comments.json", &["get"]),
+            ("/api/v2/tickets/{id}/audits.json", &["get"]),
+            (
+                "/api/v2/tickets/{id}/tags.json",
+                &["get", "put", "post", "delete"],
+            ),
+            ("/api/v2/tags.json", &["get"]),
+            ("/api/v2/ticket_fields.json", &["get", "post"]),
+            ("/api/v2/ticket_fields/{id}.json", &["get", "put", "delete"]),
+            ("/api/v2/search.json", &["get"]),
+            ("/api/v2/search/count.json", &["get"]),
+        ] {
+            for method in methods {
+                let op = &paths[path][method];
+                assert!(op["responses"].is_object(), "{method} {path}: {op}");
+            }
+        }
+        assert!(paths["/api/v2/tickets/{id}.json"]["put"]["requestBody"].is_object());
+    }
+
+    #[test]
+    fn sort_orders_are_asc_or_desc() {
+        assert_eq!(parse_order(None, true).ok(), Some(true));
+        assert_eq!(parse_order(Some("asc"), true).ok(), Some(false));
+        assert_eq!(parse_order(Some("desc"), false).ok(), Some(true));
+        assert!(parse_order(Some("DESC"), false).is_err());
+    }
+}

@@ -472,11 +472,24 @@ async fn organization_follows_the_requester() {
                 &app.agent,
                 Method::PUT,
                 &format!("/api/v2/tickets/{id}.json"),
-                &json!({"ticket": {"requester_id": dave}}),
+                // Zendesk's requester object, resolved by email.
+                &json!({"ticket": {"requester": {"email": "Dave@globex.test", "name": "Dave"}}}),
             )
             .await;
         assert_eq!(status, 200, "{body}");
+        assert_eq!(body["ticket"]["requester_id"], dave.get());
         assert_eq!(body["ticket"]["organization_id"], globex.get());
+        // An unknown email is refused rather than filed under someone else.
+        let (status, body) = app
+            .write(
+                &app.agent,
+                Method::POST,
+                "/api/v2/tickets.json",
+                &json!({"ticket": {"requester": {"email": "nobody@nowhere.test"}, "comment": {"body": "x"}}}),
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert!(body["details"]["requester"].is_array(), "{body}");
     })
     .await;
 }

@@ -163,8 +163,11 @@ pub async fn show_ticket(
     IdPath(id): IdPath,
     ApiQuery(params): ApiQuery<IncludeParams>,
 ) -> ApiResult<Json<Value>> {
-    let ticket = service::visible_ticket(&state, &caller, TicketId(id)).await?;
-    let fields = state.store.list_ticket_fields(caller.account).await?;
+    // The two reads are independent; running them together halves the latency.
+    let (ticket, fields) = tokio::try_join!(
+        service::visible_ticket(&state, &caller, TicketId(id)),
+        service::ticket_fields(&state, caller.account),
+    )?;
     let mut body = Map::new();
     body.insert("ticket".into(), shapes::ticket(&base, &ticket, &fields));
     let inc = Includes::parse(params.include.as_deref());

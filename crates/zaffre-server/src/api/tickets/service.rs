@@ -70,6 +70,11 @@ pub async fn visible_ticket(state: &AppState, caller: &Caller, id: TicketId) -> 
     }
 }
 
+/// The account's ticket fields, which every ticket shape needs.
+pub async fn ticket_fields(state: &AppState, account: AccountId) -> ApiResult<Vec<TicketField>> {
+    Ok(state.store.list_ticket_fields(account).await?)
+}
+
 /// Creates a ticket from a client's `ticket` object.
 pub async fn create(
     state: &AppState,
@@ -79,6 +84,7 @@ pub async fn create(
     let fields = state.store.list_ticket_fields(caller.account).await?;
     let mut patch = TicketPatch::parse(input, &fields)?;
     let mut errors = ValidationErrors::default();
+    resolve_requester(state, caller.account, input, &mut patch, &mut errors).await?;
     if !caller.user.role.is_staff() {
         restrict_end_user_create(caller, &mut patch, &mut errors);
     }
@@ -144,7 +150,10 @@ pub async fn update(
 ) -> ApiResult<Written> {
     let stamp = parse_safe_update(input)?;
     let fields = state.store.list_ticket_fields(caller.account).await?;
-    let patch = TicketPatch::parse(input, &fields)?;
+    let mut patch = TicketPatch::parse(input, &fields)?;
+    let mut errors = ValidationErrors::default();
+    resolve_requester(state, caller.account, input, &mut patch, &mut errors).await?;
+    errors.into_result(())?;
     update_with_patch(state, caller, id, &patch, stamp, fields).await
 }
 
@@ -274,6 +283,47 @@ fn new_comment(author: UserId, c: &CommentInput) -> NewComment {
         body: c.body.clone(),
         html_body: c.html_body.clone().unwrap_or_default(),
     }
+}
+
+/// Zendesk lets a write name the requester as `requester: {email, name}`
+/// instead of `requester_id`. zaffre resolves the email to an existing user of
+/// the account (creating people is the users API's job); an unknown email is
+/// a 422 rather than a ticket silently filed under the submitter.
+/// `requester_id` wins when both are given.
+async fn resolve_requester(
+    state: &AppState,
+    account: AccountId,
+    input: &Map<String, Value>,
+    patch: &mut TicketPatch,
+    errors: &mut ValidationErrors,
+) -> ApiResult<()> {
+    let Some(requester) = input.get("requester") else {
+        return Ok(());
+    };
+    if patch.requester_id.is_some() {
+        return Ok(());
+    }
+    let Some(email) = requester.get("email").and_then(Value::as_str) else {
+        errors.add(
+            "requester",
+            ErrorKind::InvalidValue,
+            "Requester: give requester_id, or requester with the email of an existing user",
+        );
+        return Ok(());
+    };
+    match state.store.get_user_by_email(account, email.trim()).await {
+        Ok(user) => patch.requester_id = Some(user.id),
+        Err(StoreError::NotFound) => {
+            let shown: String = email.chars().take(80).collect();
+            errors.add(
+                "requester",
+                ErrorKind::InvalidValue,
+                format!("Requester: there is no user with email {shown}; create the user first"),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 /// Reads Zendesk's `safe_update: true` + `updated_stamp` pair; the stamp is
@@ -661,5 +711,134 @@ pub fn page_in_memory<T>(
             let shown = rest.into_iter().take(size as usize).collect();
             (shown, None, has_more)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(status: TicketStatus) -> Ticket {
+        let epoch = DateTime::<Utc>::UNIX_EPOCH;
+        Ticket {
+            id: TicketId(1),
+            account_id: AccountId(1),
+            subject: "s".into(),
+            description: "d".into(),
+            status,
+            priority: None,
+            ticket_type: None,
+            requester_id: UserId(7),
+            submitter_id: UserId(7),
+            assignee_id: None,
+            group_id: None,
+            organization_id: None,
+            tags: vec![],
+            custom_fields: vec![],
+            created_at: epoch,
+            updated_at: epoch,
+            revision: 1,
+        }
+    }
+
+    fn reply(public: bool) -> Option<CommentInput> {
+        Some(CommentInput {
+            body: "hi".into(),
+            html_body: None,
+            public,
+        })
+    }
+
+    #[test]
+    fn an_end_user_reply_reopens_pending_and_solved_tickets_only() {
+        for (status, expected) in [
+            (TicketStatus::Pending, Some(TicketStatus::Open)),
+            (TicketStatus::Solved, Some(TicketStatus::Open)),
+            (TicketStatus::Hold, None),
+            (TicketStatus::New, None),
+        ] {
+            let mut patch = TicketPatch {
+                comment: reply(true),
+                ..TicketPatch::default()
+            };
+            let mut errors = ValidationErrors::default();
+            restrict_end_user_update(&ticket(status), &mut patch, &mut errors);
+            assert!(errors.is_empty());
+            assert_eq!(patch.status, expected, "{status}");
+        }
+    }
+
+    #[test]
+    fn end_user_updates_name_and_drop_every_agent_only_attribute() {
+        let mut patch = TicketPatch {
+            subject: Some("x".into()),
+            status: Some(TicketStatus::Open),
+            assignee_id: Some(Some(UserId(2))),
+            additional_tags: vec!["a".into()],
+            comment: reply(false),
+            ..TicketPatch::default()
+        };
+        let mut errors = ValidationErrors::default();
+        restrict_end_user_update(&ticket(TicketStatus::Open), &mut patch, &mut errors);
+        let attrs: Vec<&str> = errors.errors.iter().map(|e| e.attribute.as_str()).collect();
+        assert_eq!(
+            attrs,
+            ["subject", "assignee_id", "tags", "status", "comment"]
+        );
+        assert_eq!(patch.subject, None);
+        assert_eq!(patch.assignee_id, None);
+        assert!(patch.additional_tags.is_empty());
+    }
+
+    #[test]
+    fn safe_update_stamps_compare_at_their_own_precision() {
+        let mut t = ticket(TicketStatus::Open);
+        let stamp = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(100);
+        t.updated_at = stamp + chrono::Duration::milliseconds(400);
+        assert!(
+            !changed_since(&t, stamp),
+            "same second as a whole-second stamp"
+        );
+        t.updated_at = stamp + chrono::Duration::seconds(1);
+        assert!(changed_since(&t, stamp));
+        let precise = stamp + chrono::Duration::milliseconds(100);
+        t.updated_at = stamp + chrono::Duration::milliseconds(400);
+        assert!(changed_since(&t, precise));
+    }
+
+    #[test]
+    fn in_memory_pages_by_offset_and_cursor() {
+        let items: Vec<i64> = (1..=5).collect();
+        let offset = PageRequest::Offset {
+            page: 2,
+            per_page: 2,
+        };
+        assert_eq!(
+            page_in_memory(items.clone(), |i| *i, &offset, false),
+            (vec![3, 4], Some(5), false)
+        );
+        let cursor = PageRequest::Cursor {
+            size: 2,
+            after: Some(4),
+        };
+        assert_eq!(
+            page_in_memory(items.clone(), |i| *i, &cursor, true),
+            (vec![3, 2], None, true)
+        );
+        let last = PageRequest::Cursor {
+            size: 2,
+            after: Some(3),
+        };
+        assert_eq!(
+            page_in_memory(items, |i| *i, &last, false),
+            (vec![4, 5], None, false)
+        );
+    }
+
+    #[test]
+    fn includes_ignore_unknown_names() {
+        let inc = Includes::parse(Some("users, organizations,comments"));
+        assert!(inc.users && inc.organizations && !inc.groups);
+        assert_eq!(Includes::parse(None), Includes::default());
     }
 }
