@@ -349,3 +349,141 @@ async fn no_malformed_request_makes_a_ticket_endpoint_fail_with_5xx() {
     }
     assert!(checked > 1000, "{checked}");
 }
+
+/// A random JSON value built from pieces that tend to hit edge cases: wrong
+/// types, boundary numbers, control characters, plausible-but-wrong strings.
+fn random_value(rng: &mut rand::rngs::StdRng, depth: u32) -> Value {
+    use rand::Rng;
+    const STRINGS: &[&str] = &[
+        "",
+        " ",
+        "open",
+        "solved",
+        "closed",
+        "new",
+        "high",
+        "incident",
+        "x",
+        "\u{0}",
+        "\u{7}bell",
+        "2024-02-30",
+        "2024-01-01",
+        "1",
+        "-1",
+        "1.5",
+        "1e999",
+        "a b",
+        "VIP",
+        "🦀",
+        "<b>hi</b>",
+        "9223372036854775808",
+    ];
+    match rng.gen_range(0..9) {
+        0 => Value::Null,
+        1 => Value::Bool(rng.gen()),
+        2 => json!(rng.gen_range(-3..12)),
+        3 => [
+            json!(i64::MAX),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!(1e300),
+            json!(-0.0),
+            json!(0.5),
+        ][rng.gen_range(0..6)]
+        .clone(),
+        4 | 5 => json!(STRINGS[rng.gen_range(0..STRINGS.len())]),
+        6 if depth > 0 => Value::Array(
+            (0..rng.gen_range(0..4))
+                .map(|_| random_value(rng, depth - 1))
+                .collect(),
+        ),
+        7 if depth > 0 => {
+            let mut obj = serde_json::Map::new();
+            for key in ["id", "value", "body", "html_body", "public", "email"] {
+                if rng.gen_bool(0.5) {
+                    obj.insert(key.into(), random_value(rng, depth - 1));
+                }
+            }
+            Value::Object(obj)
+        }
+        _ => json!("x".repeat(rng.gen_range(0..3000))),
+    }
+}
+
+/// A seeded property test over ticket writes: random `ticket` objects never
+/// cause a 5xx, and every rejected one leaves the ticket, its history and the
+/// ticket count exactly as they were.
+#[tokio::test]
+async fn random_ticket_writes_never_fail_with_5xx_and_rejections_write_nothing() {
+    use rand::{Rng, SeedableRng};
+    let app = TestApp::sqlite(|_| {}).await;
+    let fields = crate::tickets::custom_fields(&app).await;
+    let id = ticket_for(&app, &app.end_user, "Fuzzed").await;
+    let put = format!("/api/v2/tickets/{id}.json");
+    let keys = [
+        "subject",
+        "status",
+        "priority",
+        "type",
+        "requester_id",
+        "assignee_id",
+        "group_id",
+        "organization_id",
+        "tags",
+        "additional_tags",
+        "remove_tags",
+        "custom_fields",
+        "comment",
+        "safe_update",
+        "updated_stamp",
+        "requester",
+        "unknown",
+    ];
+    let field_ids = [
+        fields.text,
+        fields.checkbox,
+        fields.date,
+        fields.integer,
+        fields.decimal,
+        fields.tagger,
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x2aff_4e);
+    let mut outcomes = [0u32; 6];
+    for round in 0..250 {
+        let mut ticket = serde_json::Map::new();
+        for _ in 0..rng.gen_range(1..4) {
+            let key = keys[rng.gen_range(0..keys.len())];
+            let value = if key == "custom_fields" {
+                json!([{"id": field_ids[rng.gen_range(0..field_ids.len())], "value": random_value(&mut rng, 1)}])
+            } else {
+                random_value(&mut rng, 2)
+            };
+            ticket.insert(key.into(), value);
+        }
+        let who = [&app.agent, &app.end_user][rng.gen_range(0..2)];
+        let (method, path) = if rng.gen_bool(0.3) {
+            (Method::POST, "/api/v2/tickets.json")
+        } else {
+            (Method::PUT, put.as_str())
+        };
+        let before = snapshot(&app, id).await;
+        let body = json!({ "ticket": ticket });
+        let (status, answer) = app.write(who, method.clone(), path, &body).await;
+        assert!(
+            status < 500,
+            "round {round}: {method} {body} as {}: {status} {answer}",
+            who.user.email
+        );
+        outcomes[(status / 100) as usize] += 1;
+        if status >= 400 {
+            assert_eq!(
+                snapshot(&app, id).await,
+                before,
+                "round {round}: {body} was refused ({status}) but wrote"
+            );
+            assert!(answer["error"].is_string(), "round {round}: {answer}");
+        }
+    }
+    // The generator must exercise both paths, or the test proves little.
+    assert!(outcomes[2] > 10 && outcomes[4] > 10, "{outcomes:?}");
+}
