@@ -27,8 +27,7 @@ use crate::sql::{from_json, now, to_json, write_error, PgStore, SqliteStore};
 use crate::{StoreError, StoreResult};
 
 /// Seals an installation's secrets once its id is known (see the module docs).
-pub type Sealer<'a> =
-    &'a (dyn Fn(InstallationId) -> StoreResult<Vec<SealedSecret>> + Send + Sync);
+pub type Sealer<'a> = &'a (dyn Fn(InstallationId) -> StoreResult<Vec<SealedSecret>> + Send + Sync);
 
 /// Apps, installations and their secrets; every method scoped by account.
 #[async_trait]
@@ -51,11 +50,18 @@ pub trait AppStore: Send + Sync {
     /// Deletes an app with its files and installations (and their secrets).
     async fn delete_app(&self, account: AccountId, id: AppId) -> StoreResult<()>;
     /// One file of an app's package, by its path in the package (`assets/iframe.html`).
-    async fn get_app_file(&self, account: AccountId, app: AppId, path: &str)
-        -> StoreResult<Vec<u8>>;
+    async fn get_app_file(
+        &self,
+        account: AccountId,
+        app: AppId,
+        path: &str,
+    ) -> StoreResult<Vec<u8>>;
     /// The paths of an app's files with their sizes, sorted by path.
-    async fn list_app_files(&self, account: AccountId, app: AppId)
-        -> StoreResult<Vec<(String, u64)>>;
+    async fn list_app_files(
+        &self,
+        account: AccountId,
+        app: AppId,
+    ) -> StoreResult<Vec<(String, u64)>>;
 
     // --- installations ---
     /// Creates an installation, the ticket fields its requirements ask for
@@ -88,8 +94,7 @@ pub trait AppStore: Send + Sync {
     ) -> StoreResult<Installation>;
     /// Deletes an installation with its secrets and requirement records (the
     /// caller removes the ticket fields those name first).
-    async fn delete_installation(&self, account: AccountId, id: InstallationId)
-        -> StoreResult<()>;
+    async fn delete_installation(&self, account: AccountId, id: InstallationId) -> StoreResult<()>;
     /// The sealed secrets of an installation, by name.
     async fn get_installation_secrets(
         &self,

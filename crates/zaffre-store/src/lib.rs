@@ -84,10 +84,10 @@ pub struct TicketWrite<'a> {
 
 /// The storage seam. Implementations must be cheap to clone behind an `Arc`
 /// and safe to share between request handlers.
-#[async_trait]
 ///
 /// Apps and installations are a separate group of methods, [`AppStore`], a
 /// supertrait: every `Store` is an `AppStore`, so a `DynStore` reaches both.
+#[async_trait]
 pub trait Store: AppStore + Send + Sync + 'static {
     /// Which engine this is, for logs and `/healthz`.
     fn engine(&self) -> Engine;

@@ -2,18 +2,19 @@
 //!
 //! The queries are written once, in the dialect both engines accept: `$N`
 //! placeholders (sqlx's SQLite driver understands them), `RETURNING`,
-//! `ON CONFLICT DO NOTHING`, `LOWER(x) LIKE … ESCAPE '\'` rather than `ILIKE`,
-//! and JSON kept as TEXT that serde reads and writes. `impl_store!` stamps the
-//! implementation out for each engine's sqlx types; the only engine-specific
-//! inputs are the migrations and the collation used to sort text.
+//! `ON CONFLICT DO NOTHING`, and JSON kept as TEXT that serde reads and
+//! writes. `impl_store!` stamps the implementation out for each engine's sqlx
+//! types; the engine-specific inputs are few and named in its arguments: the
+//! migrations, the collation used to sort text, how a write transaction
+//! begins, and how text is matched case-insensitively.
 //!
 //! Every query that touches tenant data filters on `account_id`, so a row of
 //! another account is indistinguishable from a missing one (`NotFound`).
 //!
-//! Known difference between the engines: case-insensitive matching goes
-//! through SQL `LOWER`, which SQLite applies to ASCII letters only, so on
-//! SQLite a search for `école` does not find `École` (PostgreSQL does). Tags
-//! and emails are stored lowercase (folded in Rust) and are not affected.
+//! Case-insensitive text matching is the one place where the SQL differs by
+//! more than a word: SQLite's `LOWER` and `LIKE` fold ASCII letters only, so
+//! there the pattern spells out each letter's cases for `GLOB` instead (see
+//! [`push_glob_match`]), and a search for `école` finds `École` on both engines.
 //!
 //! Each store holds a read pool and a write pool. On PostgreSQL they are the
 //! same pool; on SQLite the write pool has a single connection so writers
@@ -55,9 +56,97 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-/// A case-insensitive "contains" pattern for `LOWER(col) LIKE $n ESCAPE '\'`.
-fn contains_pattern(text: &str) -> String {
-    format!("%{}%", like_escape(&text.to_lowercase()))
+/// Where user text must match within a column, for [`push_like_match`] and
+/// [`push_glob_match`].
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// Anywhere in the column.
+    Contains,
+    /// The whole column.
+    Exact,
+    /// At the start of the column.
+    Prefix,
+    /// At the start of a word other than the first (after a space).
+    WordPrefix,
+}
+
+impl Shape {
+    /// Surrounds a pattern body with the engine's "anything" wildcard.
+    fn wrap(self, body: &str, any: char) -> String {
+        match self {
+            Shape::Contains => format!("{any}{body}{any}"),
+            Shape::Exact => body.to_owned(),
+            Shape::Prefix => format!("{body}{any}"),
+            Shape::WordPrefix => format!("{any} {body}{any}"),
+        }
+    }
+}
+
+/// Appends a case-insensitive match of `column` against `text` as
+/// `LOWER(column) LIKE pattern ESCAPE '\'`. Used on PostgreSQL, whose `LOWER`
+/// folds every letter.
+fn push_like_match<'a, DB>(
+    qb: &mut sqlx::QueryBuilder<'a, DB>,
+    column: &str,
+    text: &str,
+    shape: Shape,
+) where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let body = like_escape(&text.to_lowercase());
+    qb.push(format!("LOWER({column}) LIKE "))
+        .push_bind(shape.wrap(&body, '%'))
+        .push(" ESCAPE '\\'");
+}
+
+/// Appends a case-insensitive match of `column` against `text` as
+/// `column GLOB pattern`, each letter of the pattern a class of its cases
+/// (`école` becomes `*[éÉ][cC][oO][lL][eE]*`). Used on SQLite, whose `LOWER`
+/// and `LIKE` fold ASCII letters only: this way both engines find `École`.
+fn push_glob_match<'a, DB>(
+    qb: &mut sqlx::QueryBuilder<'a, DB>,
+    column: &str,
+    text: &str,
+    shape: Shape,
+) where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push(format!("{column} GLOB "))
+        .push_bind(shape.wrap(&glob_body(text), '*'));
+}
+
+/// A GLOB pattern matching `text` literally and in any letter case.
+fn glob_body(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 4);
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[') {
+            // GLOB has no escape character; a one-character class is literal.
+            out.extend(['[', c, ']']);
+            continue;
+        }
+        let mut cases = vec![c];
+        // Only one-to-one mappings fit in a class ('ß' uppercases to "SS").
+        for other in [
+            c.to_lowercase().collect::<Vec<_>>(),
+            c.to_uppercase().collect(),
+        ] {
+            if let [single] = other[..] {
+                if !cases.contains(&single) {
+                    cases.push(single);
+                }
+            }
+        }
+        if cases.len() == 1 {
+            out.push(c);
+        } else {
+            out.push('[');
+            out.extend(cases);
+            out.push(']');
+        }
+    }
+    out
 }
 
 /// An error for data in the database that the domain cannot represent.
@@ -506,9 +595,10 @@ fn without_field(custom_fields: &str, field: TicketFieldId) -> StoreResult<Optio
 ///
 /// `$collate` is appended to text sort keys so both engines order text by
 /// code point (SQLite's BINARY; PostgreSQL's "C" instead of the locale's), and
-/// `$begin_write` is the statement that opens a write transaction.
+/// `$begin_write` is the statement that opens a write transaction, and
+/// `$text_match` how text is matched case-insensitively.
 macro_rules! impl_store {
-    ($name:ident, $db:ty, $engine:expr, $migrator:expr, $collate:literal, $begin_write:literal) => {
+    ($name:ident, $db:ty, $engine:expr, $migrator:expr, $collate:literal, $begin_write:literal, $text_match:ident) => {
         /// The store on this engine; see the module docs.
         pub(crate) struct $name {
             // Crate-visible so that `apps.rs` can implement `AppStore` on the same pools.
@@ -721,19 +811,15 @@ macro_rules! impl_store {
                             .push(")");
                     }
                     UserRef::Name(name) => {
-                        // The whole name, or a word of it by its start:
-                        // `requester:ann` finds "Ann Lee" and "Mary Ann".
-                        let name = name.to_lowercase();
-                        let escaped = like_escape(&name);
+                        // A name whose words start with it: `requester:ann`
+                        // finds "Ann Lee" and "Mary Ann", so does "ann lee".
                         qb.push(format!(" AND {column} IN (SELECT id FROM users WHERE account_id = "))
                             .push_bind(account.0)
-                            .push(" AND (LOWER(name) = ")
-                            .push_bind(name)
-                            .push(" OR LOWER(name) LIKE ")
-                            .push_bind(format!("{escaped}%"))
-                            .push(" ESCAPE '\\' OR LOWER(name) LIKE ")
-                            .push_bind(format!("% {escaped}%"))
-                            .push(" ESCAPE '\\'))");
+                            .push(" AND (");
+                        $text_match(qb, "name", name, Shape::Prefix);
+                        qb.push(" OR ");
+                        $text_match(qb, "name", name, Shape::WordPrefix);
+                        qb.push("))");
                     }
                 }
             }
@@ -757,9 +843,9 @@ macro_rules! impl_store {
                     NamedRef::Name(name) => {
                         qb.push(format!(" AND {column} IN (SELECT id FROM {table} WHERE account_id = "))
                             .push_bind(account.0)
-                            .push(" AND LOWER(name) = ")
-                            .push_bind(name.to_lowercase())
-                            .push(")");
+                            .push(" AND ");
+                        $text_match(qb, "name", name, Shape::Exact);
+                        qb.push(")");
                     }
                 }
             }
@@ -827,14 +913,13 @@ macro_rules! impl_store {
                     qb.push(" AND updated_at < ").push_bind(t);
                 }
                 for text in &f.text {
-                    let pattern = contains_pattern(text);
-                    qb.push(" AND (LOWER(subject) LIKE ")
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR LOWER(description) LIKE ")
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR EXISTS (SELECT 1 FROM comments c WHERE c.ticket_id = tickets.id AND LOWER(c.body) LIKE ")
-                        .push_bind(pattern)
-                        .push(" ESCAPE '\\'))");
+                    qb.push(" AND (");
+                    $text_match(qb, "subject", text, Shape::Contains);
+                    qb.push(" OR ");
+                    $text_match(qb, "description", text, Shape::Contains);
+                    qb.push(" OR EXISTS (SELECT 1 FROM comments c WHERE c.ticket_id = tickets.id AND ");
+                    $text_match(qb, "c.body", text, Shape::Contains);
+                    qb.push("))");
                 }
                 if let Some(ids) = &f.ids {
                     if ids.is_empty() {
@@ -898,12 +983,11 @@ macro_rules! impl_store {
                     qb.push(" AND organization_id = ").push_bind(org.0);
                 }
                 for text in &f.text {
-                    let pattern = contains_pattern(text);
-                    qb.push(" AND (LOWER(name) LIKE ")
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR email LIKE ")
-                        .push_bind(pattern)
-                        .push(" ESCAPE '\\')");
+                    qb.push(" AND (");
+                    $text_match(qb, "name", text, Shape::Contains);
+                    qb.push(" OR ");
+                    $text_match(qb, "email", text, Shape::Contains);
+                    qb.push(")");
                 }
             }
 
@@ -1310,7 +1394,8 @@ macro_rules! impl_store {
                 let push_filter = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
                     qb.push(" FROM organizations WHERE account_id = ").push_bind(account.0);
                     for t in text {
-                        qb.push(" AND LOWER(name) LIKE ").push_bind(contains_pattern(t)).push(" ESCAPE '\\'");
+                        qb.push(" AND ");
+                        $text_match(qb, "name", t, Shape::Contains);
                     }
                 };
                 let total = match page {
@@ -1890,7 +1975,8 @@ impl_store!(
     Engine::Sqlite,
     SQLITE_MIGRATOR,
     "",
-    "BEGIN IMMEDIATE"
+    "BEGIN IMMEDIATE",
+    push_glob_match
 );
 impl_store!(
     PgStore,
@@ -1898,7 +1984,8 @@ impl_store!(
     Engine::Postgres,
     POSTGRES_MIGRATOR,
     " COLLATE \"C\"",
-    "BEGIN"
+    "BEGIN",
+    push_like_match
 );
 
 #[cfg(test)]
@@ -1908,7 +1995,12 @@ mod tests {
     #[test]
     fn like_patterns_match_literally() {
         assert_eq!(like_escape(r"50%_off\"), r"50\%\_off\\");
-        assert_eq!(contains_pattern("Refund"), "%refund%");
+        assert_eq!(
+            Shape::Contains.wrap(&like_escape("refund"), '%'),
+            "%refund%"
+        );
+        assert_eq!(glob_body("École*"), "[Éé][cC][oO][lL][eE][*]");
+        assert_eq!(glob_body("straße 1?"), "[sS][tT][rR][aA]ß[eE] 1[?]");
     }
 
     #[test]
