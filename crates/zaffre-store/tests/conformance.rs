@@ -135,6 +135,7 @@ conformance!(
     tag_counts,
     concurrent_updates,
     two_stores_on_one_database,
+    case_insensitive_beyond_ascii,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -2774,6 +2775,151 @@ async fn concurrent_updates(db: Db) {
         assert_eq!(t.revision, 11);
         assert_eq!(db.get_ticket(a, t.id).await.unwrap(), t);
     }
+}
+
+/// Case-insensitive matching folds every letter, not only ASCII, and the same
+/// way on both engines; GLOB and LIKE wildcards in user text stay literal.
+async fn case_insensitive_beyond_ascii(db: Db) {
+    let fx = fixture(&db, "acme").await;
+    let a = fx.account;
+    let zoe = db
+        .create_user(
+            a,
+            &new_user("Zoë Ångström", "zoe@example.com", Role::EndUser),
+        )
+        .await
+        .unwrap();
+    let org = db
+        .create_organization(
+            a,
+            &NewOrganization {
+                name: "École Normale".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let group = db
+        .create_group(
+            a,
+            &NewGroup {
+                name: "Équipe Ü".into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut nt = new_ticket("Ärger mit der ÉCOLE [urgent] *now*?", zoe.id);
+    nt.organization_id = Some(org.id);
+    nt.group_id = Some(group.id);
+    let t = create(&db, a, nt).await;
+    let plain = create(&db, a, new_ticket("Plain ascii", fx.customer.id)).await;
+    let text = |w: &str| TicketFilter {
+        text: vec![w.to_owned()],
+        ..Default::default()
+    };
+
+    assert_eq!(ids(&db, a, text("ärger")).await, vec![t.id]);
+    assert_eq!(ids(&db, a, text("école")).await, vec![t.id]);
+    assert_eq!(
+        ids(&db, a, text("[urgent]")).await,
+        vec![t.id],
+        "brackets are literal"
+    );
+    assert_eq!(
+        ids(&db, a, text("*now*?")).await,
+        vec![t.id],
+        "GLOB wildcards are literal"
+    );
+    assert_eq!(ids(&db, a, text("[u]")).await, vec![]);
+    assert_eq!(ids(&db, a, text("*")).await, vec![t.id]);
+    assert_eq!(ids(&db, a, text("?")).await, vec![t.id]);
+    assert_eq!(ids(&db, a, text("%")).await, vec![]);
+    assert_eq!(ids(&db, a, text("ascii")).await, vec![plain.id]);
+    assert_eq!(
+        ids(
+            &db,
+            a,
+            TicketFilter {
+                requester: Some(UserRef::Name("zoë".into())),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![t.id]
+    );
+    assert_eq!(
+        ids(
+            &db,
+            a,
+            TicketFilter {
+                requester: Some(UserRef::Name("ångström".into())),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![t.id]
+    );
+    assert_eq!(
+        ids(
+            &db,
+            a,
+            TicketFilter {
+                organization: Some(NamedRef::Name("école normale".into())),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![t.id]
+    );
+    assert_eq!(
+        ids(
+            &db,
+            a,
+            TicketFilter {
+                organization: Some(NamedRef::Name("école".into())),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![],
+        "organization names match whole"
+    );
+    assert_eq!(
+        ids(
+            &db,
+            a,
+            TicketFilter {
+                group: Some(NamedRef::Name("équipe ü".into())),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![t.id]
+    );
+    let users = db
+        .list_users(
+            a,
+            &UserFilter {
+                text: vec!["ångst".into()],
+                ..Default::default()
+            },
+            ALL,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        users.items.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![zoe.id]
+    );
+    let orgs = db
+        .list_organizations(a, &["ÉCOLE".to_lowercase()], ALL)
+        .await
+        .unwrap();
+    assert_eq!(
+        orgs.items.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![org.id]
+    );
 }
 
 /// Two stores on the same database, as when `zaffre user create` runs next to
