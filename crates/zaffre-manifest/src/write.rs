@@ -52,25 +52,13 @@ pub fn write_zip(package: &Package) -> Result<Vec<u8>, PackError> {
         .unix_permissions(0o644);
     // BTreeMap iteration is already sorted by path.
     for (path, bytes) in &package.files {
-        // Already-compressed formats gain nothing from deflate; store them.
-        let opts = if is_compressed(path) {
-            options
-                .compression_method(CompressionMethod::Stored)
-                .compression_level(None)
-        } else {
-            options
-        };
-        writer.start_file(path.as_str(), opts).map_err(zip_err)?;
+        // Everything is deflated, even PNGs: one method for every entry keeps
+        // the output simple, and deflate costs next to nothing on compressed files.
+        writer.start_file(path.as_str(), options).map_err(zip_err)?;
         writer
             .write_all(bytes)
             .map_err(|e| PackError::Zip(e.to_string()))?;
     }
     let cursor = writer.finish().map_err(zip_err)?;
     Ok(cursor.into_inner())
-}
-
-fn is_compressed(path: &str) -> bool {
-    [".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2"]
-        .iter()
-        .any(|ext| path.to_ascii_lowercase().ends_with(ext))
 }
