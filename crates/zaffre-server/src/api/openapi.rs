@@ -232,6 +232,34 @@ pub mod schemas {
         pub user_fields: Value,
         pub details: String,
         pub notes: String,
+        /// Always null.
+        pub external_id: Option<String>,
+        /// Always empty.
+        pub alias: String,
+        /// Always null.
+        pub signature: Option<String>,
+        /// Always 1 (English).
+        pub locale_id: i64,
+        /// Always null: zaffre has no custom roles.
+        pub role_type: Option<i64>,
+        /// Always null.
+        pub custom_role_id: Option<i64>,
+        /// Always null.
+        pub default_group_id: Option<i64>,
+        /// Always false: agents see every ticket.
+        pub restricted_agent: bool,
+        /// Always false.
+        pub only_private_comments: bool,
+        /// Always false.
+        pub shared_agent: bool,
+        /// Always null.
+        pub shared_phone_number: Option<bool>,
+        /// Always false.
+        pub two_factor_auth_enabled: bool,
+        /// True for admins.
+        pub report_csv: bool,
+        /// Always null: sign-ins are not recorded.
+        pub last_login_at: Option<DateTime<Utc>>,
         pub created_at: DateTime<Utc>,
         pub updated_at: DateTime<Utc>,
     }
