@@ -3,9 +3,9 @@
 //!
 //! Covered: presence for requirements-only apps, support for the app's
 //! kind, JSON syntax and duplicate keys, known types, size limits, one
-//! channel integration, the fields each entry needs, and the overall shape
-//! of `custom_objects_v2`. The detailed custom objects v2 limits and schema
-//! checks are not implemented yet (see the crate README).
+//! channel integration, the fields each entry needs, and `custom_objects_v2`
+//! in Zendesk's five stages (shape, size, limits and schema, no setting
+//! placeholders, object references).
 
 use super::list;
 use crate::finding::{Finding, Report};
@@ -286,6 +286,7 @@ fn custom_objects_v2(value: &Json, report: &mut Report) {
             "custom_objects_v2 declares nothing",
         )));
     }
+    let before = report.findings.len();
     for (key, finding_key) in collections {
         if cov2.get(key).is_some_and(|v| v.as_array().is_none()) {
             report.push(at(Finding::error(
@@ -293,5 +294,279 @@ fn custom_objects_v2(value: &Json, report: &mut Report) {
                 format!("custom_objects_v2.{key} must be an array"),
             )));
         }
+    }
+    // Each stage runs only when the ones before it found nothing, as on Zendesk.
+    if report.findings.len() > before {
+        return;
+    }
+    let size = cov2.to_value().to_string().len();
+    if size > MAX_COV2_BYTES {
+        return report.push(at(Finding::error(
+            "excessive_cov2_payload_size",
+            format!("custom_objects_v2 is {size} bytes of JSON; the limit is {MAX_COV2_BYTES}"),
+        )));
+    }
+    let list_of = |key: &str| cov2.get(key).and_then(Json::as_array).unwrap_or_default();
+    let (objects, fields, triggers) = (
+        list_of("objects"),
+        list_of("object_fields"),
+        list_of("object_triggers"),
+    );
+    cov2_limits_and_schema(objects, fields, triggers, report);
+    if report.findings.len() > before {
+        return;
+    }
+    if has_setting_placeholder(cov2) {
+        return report.push(at(Finding::error(
+            "setting_placeholders_not_allowed_in_cov2_requirements",
+            "custom_objects_v2 cannot use {{setting.…}} placeholders: objects are created once per account, not per installation",
+        )));
+    }
+    let keys: Vec<&str> = objects
+        .iter()
+        .filter_map(|o| o.get("key").and_then(Json::as_str))
+        .collect();
+    let groups = [
+        (
+            "object_fields",
+            fields,
+            "invalid_cov2_object_reference_in_fields_v2",
+            "field",
+        ),
+        (
+            "object_triggers",
+            triggers,
+            "invalid_cov2_object_reference_in_triggers_v2",
+            "trigger",
+        ),
+    ];
+    for (group, items, finding_key, noun) in groups {
+        for (i, item) in items.iter().enumerate() {
+            let target = item
+                .get("object_key")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            if !keys.contains(&target) {
+                report.push(
+                    Finding::error(
+                        finding_key,
+                        format!("the {noun} {} refers to the object {target:?}, which objects does not define", identifier(item)),
+                    )
+                    .in_file(REQUIREMENTS)
+                    .with_path(format!("$.custom_objects_v2.{group}[{i}].object_key")),
+                );
+            }
+        }
+    }
+}
+
+const MAX_COV2_BYTES: usize = 1_048_576;
+const MAX_COV2_OBJECTS: usize = 50;
+const MAX_COV2_FIELDS_PER_OBJECT: usize = 20;
+const MAX_COV2_SELECTION_FIELDS: usize = 5;
+const MAX_COV2_OPTIONS: usize = 10;
+const MAX_COV2_FILTER_CONDITIONS: usize = 20;
+const MAX_COV2_TRIGGERS_PER_OBJECT: usize = 10;
+const MAX_COV2_TRIGGER_CONDITIONS: usize = 50;
+const MAX_COV2_TRIGGER_ACTIONS: usize = 25;
+
+/// How an item is named in messages: its key, or `(undefined)` as Zendesk prints it.
+fn identifier(item: &Json) -> String {
+    item.get("key")
+        .and_then(Json::as_str)
+        .map_or_else(|| "(undefined)".to_owned(), |k| format!("{k:?}"))
+}
+
+fn count(v: Option<&Json>) -> usize {
+    v.and_then(Json::as_array).map_or(0, <[Json]>::len)
+}
+
+/// Stage 3 of the custom objects v2 checks: limits and required keys together.
+fn cov2_limits_and_schema(
+    objects: &[Json],
+    fields: &[Json],
+    triggers: &[Json],
+    report: &mut Report,
+) {
+    let mut push = |key: &'static str, message: String, path: String| {
+        report.push(
+            Finding::error(key, message)
+                .in_file(REQUIREMENTS)
+                .with_path(path),
+        );
+    };
+    if objects.len() > MAX_COV2_OBJECTS {
+        push(
+            "excessive_custom_objects_v2_requirements",
+            format!(
+                "{} custom objects is more than the limit of {MAX_COV2_OBJECTS} per account",
+                objects.len()
+            ),
+            "$.custom_objects_v2.objects".to_owned(),
+        );
+    }
+    for (i, object) in objects.iter().enumerate() {
+        for key in ["key", "title", "title_pluralized", "include_in_list_view"] {
+            if object.get(key).is_none() {
+                push(
+                    "missing_cov2_object_schema_key",
+                    format!("the object {} needs {key:?}", identifier(object)),
+                    format!("$.custom_objects_v2.objects[{i}]"),
+                );
+            }
+        }
+        let Some(object_key) = object.get("key").and_then(Json::as_str) else {
+            continue;
+        };
+        let of_object = |items: &'_ [Json]| -> Vec<usize> {
+            (0..items.len())
+                .filter(|&j| items[j].get("object_key").and_then(Json::as_str) == Some(object_key))
+                .collect()
+        };
+        let own_fields = of_object(fields);
+        if own_fields.len() > MAX_COV2_FIELDS_PER_OBJECT {
+            push(
+                "excessive_custom_objects_v2_fields",
+                format!("the object {object_key:?} has {} fields; the limit is {MAX_COV2_FIELDS_PER_OBJECT}", own_fields.len()),
+                format!("$.custom_objects_v2.objects[{i}]"),
+            );
+        }
+        for kind in ["dropdown", "multiselect"] {
+            let n = own_fields
+                .iter()
+                .filter(|&&j| fields[j].get("type").and_then(Json::as_str) == Some(kind))
+                .count();
+            if n > MAX_COV2_SELECTION_FIELDS {
+                push(
+                    "excessive_cov2_selection_fields_per_object",
+                    format!("the object {object_key:?} has {n} {kind} fields; the limit is {MAX_COV2_SELECTION_FIELDS}"),
+                    format!("$.custom_objects_v2.objects[{i}]"),
+                );
+            }
+        }
+        let own_triggers = of_object(triggers);
+        if own_triggers.len() > MAX_COV2_TRIGGERS_PER_OBJECT {
+            push(
+                "excessive_custom_objects_v2_triggers",
+                format!("the object {object_key:?} has {} triggers; the limit is {MAX_COV2_TRIGGERS_PER_OBJECT}", own_triggers.len()),
+                format!("$.custom_objects_v2.objects[{i}]"),
+            );
+        }
+    }
+    for (i, field) in fields.iter().enumerate() {
+        let path = format!("$.custom_objects_v2.object_fields[{i}]");
+        for key in ["key", "title", "type", "object_key"] {
+            if field.get(key).is_none() {
+                push(
+                    "missing_cov2_field_schema_key",
+                    format!("the field {} needs {key:?}", identifier(field)),
+                    path.clone(),
+                );
+            }
+        }
+        let options = count(field.get("custom_field_options"));
+        if options > MAX_COV2_OPTIONS {
+            push(
+                "excessive_cov2_field_options",
+                format!(
+                    "the field {} has {options} options; the limit is {MAX_COV2_OPTIONS}",
+                    identifier(field)
+                ),
+                format!("{path}.custom_field_options"),
+            );
+        }
+        let filter = field.get("relationship_filter");
+        let conditions =
+            count(filter.and_then(|f| f.get("all"))) + count(filter.and_then(|f| f.get("any")));
+        if conditions > MAX_COV2_FILTER_CONDITIONS {
+            push(
+                "excessive_cov2_relationship_filter_conditions",
+                format!("the field {} filters on {conditions} conditions; the limit is {MAX_COV2_FILTER_CONDITIONS}", identifier(field)),
+                format!("{path}.relationship_filter"),
+            );
+        }
+    }
+    for (i, trigger) in triggers.iter().enumerate() {
+        let path = format!("$.custom_objects_v2.object_triggers[{i}]");
+        for key in ["key", "object_key", "title", "actions", "conditions"] {
+            if trigger.get(key).is_none() {
+                push(
+                    "missing_cov2_trigger_schema_key_v2",
+                    format!("the trigger {} needs {key:?}", identifier(trigger)),
+                    path.clone(),
+                );
+            }
+        }
+        if let Some(conditions) = trigger.get("conditions") {
+            let pairs = conditions.as_object().unwrap_or_default();
+            let well_formed = conditions.as_object().is_some()
+                && pairs
+                    .iter()
+                    .all(|(k, v)| matches!(k.as_str(), "all" | "any") && v.as_array().is_some())
+                && !pairs.is_empty();
+            let total = count(conditions.get("all")) + count(conditions.get("any"));
+            if !well_formed {
+                push(
+                    "invalid_cov2_trigger_conditions_structure_v2",
+                    format!("the trigger {}'s conditions must be an object with \"all\" and/or \"any\" arrays", identifier(trigger)),
+                    format!("{path}.conditions"),
+                );
+            } else if total == 0 {
+                push(
+                    "empty_cov2_trigger_conditions_v2",
+                    format!("the trigger {} has no conditions", identifier(trigger)),
+                    format!("{path}.conditions"),
+                );
+            } else if total > MAX_COV2_TRIGGER_CONDITIONS {
+                push(
+                    "excessive_custom_objects_v2_trigger_conditions_v2",
+                    format!("the trigger {} has {total} conditions; the limit is {MAX_COV2_TRIGGER_CONDITIONS}", identifier(trigger)),
+                    format!("{path}.conditions"),
+                );
+            }
+        }
+        if let Some(actions) = trigger.get("actions") {
+            match actions.as_array() {
+                None => push(
+                    "invalid_cov2_trigger_actions_structure_v2",
+                    format!(
+                        "the trigger {}'s actions must be an array",
+                        identifier(trigger)
+                    ),
+                    format!("{path}.actions"),
+                ),
+                Some([]) => push(
+                    "empty_cov2_trigger_actions_v2",
+                    format!("the trigger {} has no actions", identifier(trigger)),
+                    format!("{path}.actions"),
+                ),
+                Some(list) if list.len() > MAX_COV2_TRIGGER_ACTIONS => push(
+                    "excessive_custom_objects_v2_trigger_actions_v2",
+                    format!(
+                        "the trigger {} has {} actions; the limit is {MAX_COV2_TRIGGER_ACTIONS}",
+                        identifier(trigger),
+                        list.len()
+                    ),
+                    format!("{path}.actions"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// Whether any string (key or value) holds a `{{ setting.x }}` placeholder.
+fn has_setting_placeholder(value: &Json) -> bool {
+    let placeholder = |s: &str| {
+        s.match_indices("{{")
+            .any(|(at, _)| s[at + 2..].trim_start().starts_with("setting."))
+    };
+    match value {
+        Json::String(s) => placeholder(s),
+        Json::Array(items) => items.iter().any(has_setting_placeholder),
+        Json::Object(pairs) => pairs
+            .iter()
+            .any(|(k, v)| placeholder(k) || has_setting_placeholder(v)),
+        _ => false,
     }
 }
