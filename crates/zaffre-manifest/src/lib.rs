@@ -15,7 +15,7 @@ pub use model::{
     Author, Location, LocationSize, Manifest, OAuth, Parameter, ParameterType, Product,
 };
 pub use package::{Limits, Package, PackageError, RefusedLink};
-pub use validate::validate;
+pub use validate::{validate, validate_with, Options};
 pub use write::{package_dir, write_zip, PackError};
 
 /// The manifest's file name, at the package root.

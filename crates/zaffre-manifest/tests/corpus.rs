@@ -1,12 +1,13 @@
 //! The corpus: app folders written for these tests, each with an
 //! `expected.json` listing exactly the finding keys validation must report,
-//! in order. `good/` apps have no errors (a few expect a warning, e.g. an
+//! in order; an optional `options.json` lists optional checks to switch on
+//! (`["mtls_parameters", "custom_object_record_sidebar"]`). `good/` apps have no errors (a few expect a warning, e.g. an
 //! oauth block's `client_secret` trips the possible-secrets scan, as it does
 //! on Zendesk); each `bad/<key>/` app is built to trip one check.
 
 use std::path::{Path, PathBuf};
 
-use zaffre_manifest::{validate, Package};
+use zaffre_manifest::{validate, validate_with, Options, Package};
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
@@ -17,9 +18,22 @@ fn corpus() -> PathBuf {
 fn keys_for(dir: &Path) -> Vec<String> {
     match Package::from_dir(dir) {
         Ok(mut package) => {
-            // The test's own expectations are not part of the app.
+            // The test's own files are not part of the app.
             package.files.remove("expected.json");
-            validate(&package)
+            let options =
+                package
+                    .files
+                    .remove("options.json")
+                    .map_or_else(Options::default, |bytes| {
+                        let flags: Vec<String> = serde_json::from_slice(&bytes).unwrap();
+                        Options {
+                            mtls_parameters: flags.iter().any(|f| f == "mtls_parameters"),
+                            custom_object_record_sidebar: flags
+                                .iter()
+                                .any(|f| f == "custom_object_record_sidebar"),
+                        }
+                    });
+            validate_with(&package, options)
                 .keys()
                 .into_iter()
                 .map(str::to_owned)
@@ -61,7 +75,11 @@ fn check_kind(kind: &str) -> usize {
 fn good_apps_have_no_errors() {
     assert!(check_kind("good") >= 5);
     for entry in std::fs::read_dir(corpus().join("good")).unwrap() {
-        let package = Package::from_dir(entry.unwrap().path()).unwrap();
+        let dir = entry.unwrap().path();
+        if dir.join("options.json").exists() {
+            continue; // checked with its options by check_kind
+        }
+        let package = Package::from_dir(dir).unwrap();
         assert!(!validate(&package).has_errors());
     }
 }
@@ -88,6 +106,7 @@ fn bad_apps_are_named_after_a_key_they_expect() {
             "missing_framework_version",
             "wrong_types_everywhere",
             "duplicate_legacy_locations",
+            "mtls_without_the_option",
         ];
         assert!(
             descriptive.contains(&name.as_str()) || expected.contains(&name),

@@ -2,6 +2,7 @@
 //! oauth, default locale, URLs, parameters, locations and framework version,
 //! then zaffre's additions (domainWhitelist entries).
 
+use super::Options;
 use super::{list, present};
 use crate::finding::{Finding, Report};
 use crate::json::Json;
@@ -14,14 +15,14 @@ pub const FRAMEWORK_VERSIONS: [&str; 1] = ["2.0"];
 /// Experiments a marketplace app may switch on.
 const EXPERIMENTS: [&str; 2] = ["hashParams", "newCssCompiler"];
 
-pub(super) fn check(root: &Json, package: &Package, report: &mut Report) {
+pub(super) fn check(root: &Json, package: &Package, options: Options, report: &mut Report) {
     missing_keys(root, report);
     types(root, report);
     oauth(root, report);
     default_locale(root, package, report);
     urls(root, report);
-    parameters(root, report);
-    kind_and_locations(root, package, report);
+    parameters(root, options, report);
+    kind_and_locations(root, package, options, report);
     no_template_ban(root, report);
     domain_whitelist_entries(root, report);
 }
@@ -283,7 +284,7 @@ fn param_label(p: &Json, index: usize) -> (String, String) {
     }
 }
 
-fn parameters(root: &Json, report: &mut Report) {
+fn parameters(root: &Json, options: Options, report: &mut Report) {
     let Some(value) = present(root.get("parameters")) else {
         return;
     };
@@ -397,6 +398,7 @@ fn parameters(root: &Json, report: &mut Report) {
     for (_, p) in &objects {
         match kind(p) {
             Ok(t) if TYPES.contains(&t.as_str()) => {}
+            Ok(t) if t == "mtls" && options.mtls_parameters => {}
             Ok(t) => bad_types.push(format!("{t:?}")),
             Err(raw) => bad_types.push(raw),
         }
@@ -453,6 +455,10 @@ fn parameters(root: &Json, report: &mut Report) {
             )
             .at(format!("$.parameters[{i}].name")),
         );
+    }
+
+    if options.mtls_parameters {
+        mtls(&objects, report);
     }
 
     for (i, p) in &objects {
@@ -522,7 +528,7 @@ fn parameters(root: &Json, report: &mut Report) {
     }
 }
 
-fn kind_and_locations(root: &Json, package: &Package, report: &mut Report) {
+fn kind_and_locations(root: &Json, package: &Package, options: Options, report: &mut Report) {
     let requirements_only = root.get("requirementsOnly").and_then(Json::as_bool) == Some(true);
     let marketing_only = root.get("marketingOnly").and_then(Json::as_bool) == Some(true);
     if requirements_only || marketing_only {
@@ -575,7 +581,7 @@ fn kind_and_locations(root: &Json, package: &Package, report: &mut Report) {
         return;
     }
 
-    locations(root, package, report);
+    locations(root, package, options, report);
 
     match present(root.get("frameworkVersion")) {
         None => {
@@ -612,7 +618,7 @@ fn kind_and_locations(root: &Json, package: &Package, report: &mut Report) {
     }
 }
 
-fn locations(root: &Json, package: &Package, report: &mut Report) {
+fn locations(root: &Json, package: &Package, options: Options, report: &mut Report) {
     let missing = || {
         Finding::error(
             "manifest_keys.missing",
@@ -676,7 +682,7 @@ fn locations(root: &Json, package: &Package, report: &mut Report) {
         };
         let unknown: Vec<String> = locs
             .iter()
-            .filter(|(n, _)| !product.has_location(n))
+            .filter(|(n, _)| !known_location(product, n, options))
             .map(|(n, _)| n.clone())
             .collect();
         if !unknown.is_empty() {
@@ -696,13 +702,16 @@ fn locations(root: &Json, package: &Package, report: &mut Report) {
             );
         }
         for (name, spec) in locs {
-            if !product.has_location(name) {
+            if !known_location(product, name, options) {
                 continue;
             }
             any_location = true;
             let path = crate::json::join_path(&host_path, name);
             location(name, spec, &path, package, report);
         }
+    }
+    if options.custom_object_record_sidebar {
+        object_types(hosts, report);
     }
     if !any_location
         && !hosts
@@ -1024,6 +1033,149 @@ fn not_array(path: &str, field: &str, v: &Json) -> Finding {
         format!("{field} must be an array, but it is {}", describe(v)),
     )
     .at(path)
+}
+
+/// Locations valid for `product`, including the custom object sidebar when enabled.
+fn known_location(product: Product, name: &str, options: Options) -> bool {
+    product.has_location(name)
+        || (options.custom_object_record_sidebar
+            && product == Product::Support
+            && name == "custom_object_record_sidebar")
+}
+
+/// `objectTypes` (custom object sidebar option): required on, and only on,
+/// `custom_object_record_sidebar`; a non-empty array of non-blank strings.
+/// Like Zendesk, reports only the first problem.
+fn object_types(hosts: &[(String, Json)], report: &mut Report) {
+    for (host, locs) in hosts {
+        let (Some(Product::Support), Some(locs)) = (Product::from_host_key(host), locs.as_object())
+        else {
+            continue;
+        };
+        for (name, spec) in locs {
+            let path = crate::json::join_path(&crate::json::join_path("$.location", host), name);
+            let types = spec.get("objectTypes");
+            let finding = if name != "custom_object_record_sidebar" {
+                types.map(|_| {
+                    Finding::error(
+                        "object_types_not_supported",
+                        format!(
+                            "objectTypes only applies to custom_object_record_sidebar, not {name}"
+                        ),
+                    )
+                })
+            } else {
+                match types {
+                    None => Some(Finding::error("object_types_required", "custom_object_record_sidebar needs objectTypes: the custom object types it shows for")),
+                    Some(Json::Array(items)) if items.is_empty() => {
+                        Some(Finding::error("object_types_empty", "objectTypes lists no object type"))
+                    }
+                    Some(Json::Array(items)) if items.iter().any(|i| i.as_str().is_none_or(|s| s.trim().is_empty())) => {
+                        Some(Finding::error("object_types_invalid_entries", "objectTypes may only hold non-empty strings"))
+                    }
+                    Some(Json::Array(_)) => None,
+                    Some(other) => Some(Finding::error(
+                        "object_types_must_be_array",
+                        format!("objectTypes must be an array of strings, but it is {}", describe(other)),
+                    )),
+                }
+            };
+            if let Some(f) = finding {
+                return report.push(f.at(format!("{path}.objectTypes")));
+            }
+        }
+    }
+}
+
+/// mTLS client-certificate parameters: at most three, no default, secure or
+/// scopes, and an `allowed_domain` that is a plain host name (an optional
+/// leading `*.` wildcard, at least two labels).
+fn mtls(objects: &[(usize, &Json)], report: &mut Report) {
+    let params: Vec<&(usize, &Json)> = objects
+        .iter()
+        .filter(|(_, p)| p.get("type").and_then(Json::as_str) == Some("mtls"))
+        .collect();
+    if params.len() > 3 {
+        report.push(
+            Finding::error(
+                "too_many_mtls_parameters",
+                "at most three parameters may have the type \"mtls\"",
+            )
+            .at("$.parameters"),
+        );
+    }
+    for (i, p) in params {
+        let (label, path) = param_label(p, *i);
+        if ["default", "secure", "scopes"]
+            .iter()
+            .any(|k| p.get(k).is_some())
+        {
+            report.push(
+                Finding::error(
+                    "mtls_parameter_cannot_have_certain_settings",
+                    format!(
+                        "{label} is an mtls parameter, which cannot have default, secure or scopes"
+                    ),
+                )
+                .at(path.clone()),
+            );
+        }
+        let field = format!("{label}.allowed_domain");
+        let at = format!("{path}.allowed_domain");
+        let domain = match p.get("allowed_domain") {
+            Some(Json::String(d)) if !d.is_empty() => d,
+            None | Some(Json::Null) | Some(Json::String(_)) => {
+                report.push(
+                    Finding::error(
+                        "field_cannot_be_empty",
+                        format!("{field} is required for an mtls parameter"),
+                    )
+                    .at(at),
+                );
+                continue;
+            }
+            Some(other) => {
+                report.push(not_string(&at, &field, other));
+                continue;
+            }
+        };
+        let problem = if domain.contains("://") {
+            Some((
+                "mtls_allowed_domain_contains_scheme",
+                format!("{field} must be a host name without a scheme"),
+            ))
+        } else if domain.len() > 253 {
+            Some((
+                "mtls_allowed_domain_too_long",
+                format!("{field} is longer than 253 characters"),
+            ))
+        } else if domain.strip_prefix("*.").unwrap_or(domain).contains('*') {
+            Some((
+                "mtls_allowed_domain_invalid_wildcard",
+                format!("{field} may only start with a *. wildcard"),
+            ))
+        } else {
+            let host = domain.strip_prefix("*.").unwrap_or(domain);
+            let labels: Vec<&str> = host.split('.').collect();
+            let ok = labels.len() >= 2
+                && labels.iter().all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                });
+            (!ok).then(|| {
+                (
+                    "mtls_allowed_domain_invalid_format",
+                    format!("{field} is not a valid domain name"),
+                )
+            })
+        };
+        if let Some((key, message)) = problem {
+            report.push(Finding::error(key, message).at(at));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -30,13 +30,32 @@ use crate::json::{self, Json};
 use crate::package::Package;
 use crate::MANIFEST;
 
-/// Validates a package and returns every finding, in check order.
+/// Switches for checks Zendesk runs only on request. Both are off by
+/// default, as on Zendesk: then `mtls` is an unknown parameter type and
+/// `custom_object_record_sidebar` an unknown location.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Accept `mtls` parameters and check their `allowed_domain`
+    /// (Zendesk's `validate_mtls_param`).
+    pub mtls_parameters: bool,
+    /// Accept the `custom_object_record_sidebar` location and check
+    /// `objectTypes` (Zendesk's `validate_custom_object_record_sidebar_location`).
+    pub custom_object_record_sidebar: bool,
+}
+
+/// Validates a package with the default [`Options`] and returns every
+/// finding, in check order.
 pub fn validate(package: &Package) -> Report {
+    validate_with(package, Options::default())
+}
+
+/// Validates a package with the given [`Options`].
+pub fn validate_with(package: &Package, options: Options) -> Report {
     let mut report = Report::default();
     let root = read_manifest(package, &mut report);
     let manifest_valid = match &root {
         Some(root) => {
-            manifest::check(root, package, &mut report);
+            manifest::check(root, package, options, &mut report);
             !report.has_errors()
         }
         None => false,
