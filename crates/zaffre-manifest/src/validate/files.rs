@@ -316,3 +316,91 @@ pub(super) fn secrets(package: &Package, report: &mut Report) {
         ));
     }
 }
+
+/// Well-known credential formats, recognised by their fixed prefixes and
+/// lengths (our own short list, not Zendesk's 35 patterns): one warning per
+/// file and kind.
+pub(super) fn application_secrets(package: &Package, report: &mut Report) {
+    for (path, bytes) in &package.files {
+        if !["htm", "html", "xml", "js", "jso", "json"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+        {
+            continue;
+        }
+        let text = String::from_utf8_lossy(bytes);
+        for kind in secret_kinds(&text) {
+            report.push(
+                Finding::warning(
+                    "application_secret",
+                    format!(
+                        "this file seems to contain a {kind}; anyone with the package can read it"
+                    ),
+                )
+                .in_file(path.clone()),
+            );
+        }
+    }
+}
+
+/// The kinds of credential found in `text`, each once, in a fixed order.
+pub(crate) fn secret_kinds(text: &str) -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    for key in ["RSA", "OPENSSH", "DSA", "EC", "PGP"] {
+        if text.contains(&format!("-----BEGIN {key} PRIVATE KEY")) {
+            kinds.push("private key");
+            break;
+        }
+    }
+    // (prefix, characters that must follow, how many, what it is)
+    let tokens: [(&str, fn(char) -> bool, usize, &str); 5] = [
+        (
+            "AKIA",
+            |c| c.is_ascii_uppercase() || c.is_ascii_digit(),
+            16,
+            "AWS access key id",
+        ),
+        (
+            "AIza",
+            |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
+            35,
+            "Google API key",
+        ),
+        ("ghp_", |c| c.is_ascii_alphanumeric(), 36, "GitHub token"),
+        ("xoxb-", |c| c.is_ascii_digit(), 10, "Slack token"),
+        ("xoxp-", |c| c.is_ascii_digit(), 10, "Slack token"),
+    ];
+    for (prefix, allowed, len, kind) in tokens {
+        let found = text.match_indices(prefix).any(|(at, _)| {
+            let rest = &text[at + prefix.len()..];
+            rest.chars().take(len).filter(|c| allowed(*c)).count() == len
+        });
+        if found && !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_formats() {
+        assert_eq!(
+            secret_kinds("const k = 'AKIAIOSFODNN7EXAMPLE';"),
+            ["AWS access key id"]
+        );
+        assert_eq!(
+            secret_kinds("-----BEGIN OPENSSH PRIVATE KEY-----\nxoxb-1234567890-abc"),
+            ["private key", "Slack token"]
+        );
+        assert!(secret_kinds("AKIA is a prefix; AIza too short; ghp_ alone").is_empty());
+        assert_eq!(
+            png_size(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x03\x3e\0\0\0\xc8"),
+            Some((830, 200))
+        );
+        assert_eq!(png_size(b"GIF89a"), None);
+    }
+}

@@ -74,6 +74,7 @@ pub fn validate_with(package: &Package, options: Options) -> Report {
     files::check_file_types(package, &mut report);
     files::check_logos(root.as_ref(), package, &mut report);
     files::secrets(package, &mut report);
+    files::application_secrets(package, &mut report);
     report
 }
 

@@ -1,0 +1,3 @@
+const key = 'AKIAIOSFODNN7EXAMPLE';
+const pem = `-----BEGIN RSA PRIVATE KEY-----
+MIIB...`;
