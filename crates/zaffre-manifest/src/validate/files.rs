@@ -343,6 +343,47 @@ pub(super) fn application_secrets(package: &Package, report: &mut Report) {
     }
 }
 
+/// A token recognised by a fixed prefix followed by `len` characters that `allowed` accepts.
+struct TokenFormat {
+    prefix: &'static str,
+    allowed: fn(char) -> bool,
+    len: usize,
+    kind: &'static str,
+}
+
+const TOKENS: [TokenFormat; 5] = [
+    TokenFormat {
+        prefix: "AKIA",
+        allowed: |c| c.is_ascii_uppercase() || c.is_ascii_digit(),
+        len: 16,
+        kind: "AWS access key id",
+    },
+    TokenFormat {
+        prefix: "AIza",
+        allowed: |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
+        len: 35,
+        kind: "Google API key",
+    },
+    TokenFormat {
+        prefix: "ghp_",
+        allowed: |c| c.is_ascii_alphanumeric(),
+        len: 36,
+        kind: "GitHub token",
+    },
+    TokenFormat {
+        prefix: "xoxb-",
+        allowed: |c| c.is_ascii_digit(),
+        len: 10,
+        kind: "Slack token",
+    },
+    TokenFormat {
+        prefix: "xoxp-",
+        allowed: |c| c.is_ascii_digit(),
+        len: 10,
+        kind: "Slack token",
+    },
+];
+
 /// The kinds of credential found in `text`, each once, in a fixed order.
 pub(crate) fn secret_kinds(text: &str) -> Vec<&'static str> {
     let mut kinds = Vec::new();
@@ -352,25 +393,13 @@ pub(crate) fn secret_kinds(text: &str) -> Vec<&'static str> {
             break;
         }
     }
-    // (prefix, characters that must follow, how many, what it is)
-    let tokens: [(&str, fn(char) -> bool, usize, &str); 5] = [
-        (
-            "AKIA",
-            |c| c.is_ascii_uppercase() || c.is_ascii_digit(),
-            16,
-            "AWS access key id",
-        ),
-        (
-            "AIza",
-            |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
-            35,
-            "Google API key",
-        ),
-        ("ghp_", |c| c.is_ascii_alphanumeric(), 36, "GitHub token"),
-        ("xoxb-", |c| c.is_ascii_digit(), 10, "Slack token"),
-        ("xoxp-", |c| c.is_ascii_digit(), 10, "Slack token"),
-    ];
-    for (prefix, allowed, len, kind) in tokens {
+    for TokenFormat {
+        prefix,
+        allowed,
+        len,
+        kind,
+    } in TOKENS
+    {
         let found = text.match_indices(prefix).any(|(at, _)| {
             let rest = &text[at + prefix.len()..];
             rest.chars().take(len).filter(|c| allowed(*c)).count() == len
