@@ -64,6 +64,20 @@ proptest! {
         }
     }
 
+    #[test]
+    fn whitelist_and_ignore_rules_never_panic(text in "\\PC{0,40}") {
+        let _ = zaffre_manifest::check_whitelist_entry(&text);
+        let rules = zaffre_manifest::IgnoreRules::parse(&text);
+        let _ = rules.is_ignored("assets/main.js");
+    }
+
+    #[test]
+    fn whitelist_templates_never_panic(text in "[a-z{}.:*/ -]{0,30}", name in "[a-z_]{0,6}") {
+        let _ = zaffre_manifest::check_whitelist_entry(&text);
+        let templated = format!("{{{{setting.{name}}}}}.{text}");
+        let _ = zaffre_manifest::check_whitelist_entry(&templated);
+    }
+
     /// Mutating a real zip reaches the reader's deeper paths.
     #[test]
     fn zip_reader_never_panics_on_mutated_zips(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
