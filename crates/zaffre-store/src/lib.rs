@@ -64,11 +64,25 @@ pub struct Listing<T> {
 }
 
 /// Credentials looked up for an email, for password login.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` hides the hash, so a login can be logged without it.
+#[derive(Clone, PartialEq)]
 pub struct PasswordLogin {
     pub user: User,
     /// The argon2id PHC string; `None` when the user has no password.
     pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for PasswordLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordLogin")
+            .field("user", &self.user)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// A change to a ticket as the store records it: the new state (whose

@@ -660,6 +660,10 @@ async fn passwords_tokens_and_sessions(db: Db) {
         login.password_hash.as_deref(),
         Some("$argon2id$v=19$m=19456$abc")
     );
+    assert!(
+        !format!("{login:?}").contains("argon2"),
+        "Debug hides the hash"
+    );
     assert_not_found(db.password_login(a, "nobody@example.com").await);
     // The same email in another account is another person, without this hash.
     let theirs = db
