@@ -5,7 +5,7 @@
 //! anywhere in `manifest.json` as an error and reports problems in document
 //! order, so we parse into our own [`Json`] tree: serde_json still does the
 //! tokenizing (and its syntax errors carry line and column), but our
-//! [`Visitor`](serde::de::Visitor) builds the objects, in order, and records
+//! [`Visitor`] builds the objects, in order, and records
 //! every duplicate with its JSON path instead of dropping it.
 
 use std::fmt;
