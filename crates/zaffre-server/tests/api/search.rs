@@ -1,6 +1,7 @@
 //! `search.json` and `search/count.json`: Zendesk's query syntax, scoped to
 //! the caller's account and, for end-users, to their own tickets.
 
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::common::{for_each_engine, Actor, TestApp};
@@ -146,6 +147,43 @@ async fn end_users_find_only_their_own_tickets_and_other_accounts_nothing() {
         seed(&app).await;
         assert_eq!(
             subjects(&app, &app.end_user, "printer").await,
+            ["Printer jam"]
+        );
+        // Words only in an internal note do not find the ticket for its requester.
+        let (_, mine) = app
+            .get(&app.end_user, "/api/v2/search.json?query=jam")
+            .await;
+        let jam = mine["results"][0]["id"].as_i64().unwrap();
+        let note =
+            json!({"ticket": {"comment": {"body": "customer is xylophonic", "public": false}}});
+        let (status, _) = app
+            .write(
+                &app.agent,
+                Method::PUT,
+                &format!("/api/v2/tickets/{jam}.json"),
+                &note,
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            subjects(&app, &app.agent, "xylophonic").await,
+            ["Printer jam"]
+        );
+        assert!(subjects(&app, &app.end_user, "xylophonic").await.is_empty());
+        let (_, count) = app
+            .get(&app.end_user, "/api/v2/search/count.json?query=xylophonic")
+            .await;
+        assert_eq!(count["count"], 0);
+        let reply = json!({"ticket": {"comment": {"body": "xylophonic indeed"}}});
+        app.write(
+            &app.agent,
+            Method::PUT,
+            &format!("/api/v2/tickets/{jam}.json"),
+            &reply,
+        )
+        .await;
+        assert_eq!(
+            subjects(&app, &app.end_user, "xylophonic").await,
             ["Printer jam"]
         );
         assert_eq!(

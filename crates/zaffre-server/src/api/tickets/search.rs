@@ -6,7 +6,8 @@
 //! (and the workspace's ticket views) asks for, and it keeps `count` and
 //! paging exact. `type:user`, `type:organization` and `type:group` search
 //! those instead, for agents and admins only. End-users search only tickets
-//! they requested. Results are sorted by `sort_by` (default `updated_at`)
+//! they requested, and their free-text words match only what they may read
+//! (not internal notes). Results are sorted by `sort_by` (default `updated_at`)
 //! in `sort_order` (default `desc`, as in Zendesk); there is no relevance
 //! ranking. Search pages by `page`/`per_page`; cursors are refused.
 
@@ -18,7 +19,8 @@ use serde_json::{json, Map, Value};
 use zaffre_domain::search::{
     Op, Page, ResultType, SearchQuery, Term, TicketFilter, TicketSort, UserFilter,
 };
-use zaffre_domain::Group;
+use zaffre_domain::{Group, Ticket};
+use zaffre_store::StoreError;
 
 use super::parse_order;
 use super::service::page_in_memory;
@@ -86,6 +88,61 @@ fn plain_text(query: &SearchQuery, what: &str) -> ApiResult<Vec<String>> {
     Ok(words)
 }
 
+/// The most of their own tickets an end-user's text search examines. The
+/// store matches words in every comment, internal notes included, so an
+/// end-user's text search is re-checked against what they may read; this
+/// bounds that work (an end-user rarely has more than a handful of tickets).
+const END_USER_TEXT_SEARCH_LIMIT: u32 = 1000;
+
+/// Whether a ticket search must be re-checked so that words found only in
+/// internal notes do not reveal those notes to an end-user.
+fn needs_public_text_check(caller: &Caller, filter: &TicketFilter) -> bool {
+    !caller.user.role.is_staff() && !filter.text.is_empty()
+}
+
+/// An end-user's text search: the store's matches, kept only when every word
+/// appears in the subject, the description or a public comment, in the
+/// store's order.
+async fn end_user_text_matches(
+    state: &AppState,
+    caller: &Caller,
+    filter: &TicketFilter,
+    sort: TicketSort,
+    descending: bool,
+) -> ApiResult<Vec<Ticket>> {
+    let all = Page::Offset {
+        offset: 0,
+        limit: END_USER_TEXT_SEARCH_LIMIT,
+    };
+    let candidates = state
+        .store
+        .list_tickets(caller.account, filter, sort, descending, all)
+        .await?
+        .items;
+    let mut kept = Vec::with_capacity(candidates.len());
+    for ticket in candidates {
+        let comments = match state.store.list_comments(caller.account, ticket.id).await {
+            Ok(comments) => comments,
+            // Deleted since the list was read: it is simply not a result.
+            Err(StoreError::NotFound) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut readable = format!("{}\n{}", ticket.subject, ticket.description).to_lowercase();
+        for c in comments.iter().filter(|c| c.public) {
+            readable.push('\n');
+            readable.push_str(&c.body.to_lowercase());
+        }
+        if filter
+            .text
+            .iter()
+            .all(|word| readable.contains(word.as_str()))
+        {
+            kept.push(ticket);
+        }
+    }
+    Ok(kept)
+}
+
 fn group_matches(g: &Group, words: &[String]) -> bool {
     let name = g.name.to_lowercase();
     let description = g.description.to_lowercase();
@@ -137,17 +194,24 @@ pub async fn search(
                     ApiError::bad_param(format!("sort_by: '{s}' is not a sortable column"))
                 })?,
             };
-            let listing = state
-                .store
-                .list_tickets(account, &filter, sort, descending, store_page)
-                .await?;
+            let (tickets, total) = if needs_public_text_check(&caller, &filter) {
+                let matching =
+                    end_user_text_matches(&state, &caller, &filter, sort, descending).await?;
+                let (shown, total, _) = page_in_memory(matching, |t| t.id.get(), &page, false);
+                (shown, total)
+            } else {
+                let listing = state
+                    .store
+                    .list_tickets(account, &filter, sort, descending, store_page)
+                    .await?;
+                (listing.items, listing.total)
+            };
             let fields = state.store.list_ticket_fields(account).await?;
-            let shaped = listing
-                .items
+            let shaped = tickets
                 .iter()
                 .map(|t| tagged(shapes::ticket(&base, t, &fields), "ticket"))
                 .collect();
-            (shaped, listing.total)
+            (shaped, total)
         }
         ResultType::User => {
             let filter = UserFilter::from_query(&plan.query)?;
@@ -230,11 +294,17 @@ pub async fn search_count(
     let count = match plan.kind {
         ResultType::Ticket => {
             let filter = ticket_filter(&caller, &plan.query)?;
-            state
-                .store
-                .list_tickets(account, &filter, TicketSort::Id, false, probe)
-                .await?
-                .total
+            if needs_public_text_check(&caller, &filter) {
+                let matching =
+                    end_user_text_matches(&state, &caller, &filter, TicketSort::Id, false).await?;
+                Some(matching.len() as u64)
+            } else {
+                state
+                    .store
+                    .list_tickets(account, &filter, TicketSort::Id, false, probe)
+                    .await?
+                    .total
+            }
         }
         ResultType::User => {
             let filter = UserFilter::from_query(&plan.query)?;
