@@ -131,7 +131,42 @@ pub(super) fn check_svgs(package: &Package, report: &mut Report) {
                 .in_file(path.clone()),
             );
         }
+        // zaffre: Zendesk strips active content from SVGs; zaffre serves
+        // packages unchanged, so it says what Zendesk would have removed.
+        if let Some(what) = svg_active_content(&text) {
+            report.push(
+                Finding::warning(
+                    "unsafe_svg",
+                    format!("this SVG contains {what}; icons are shown as images, so remove it"),
+                )
+                .in_file(path.clone()),
+            );
+        }
     }
+}
+
+/// The first kind of active content in lowercased SVG markup, if any.
+fn svg_active_content(text: &str) -> Option<&'static str> {
+    if text.contains("<script") {
+        return Some("a <script> element");
+    }
+    if text.contains("<foreignobject") {
+        return Some("a <foreignObject> element (embedded HTML)");
+    }
+    if text.contains("javascript:") {
+        return Some("a javascript: URL");
+    }
+    // An attribute like ` onload=` or `\tonclick =`.
+    let handler = text.match_indices("on").any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let name: String = text[at..]
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        let after = text[at + name.len()..].trim_start();
+        before.is_some_and(char::is_whitespace) && name.len() > 2 && after.starts_with('=')
+    });
+    handler.then_some("an event handler attribute (on…=)")
 }
 
 /// Zendesk's refused types, by extension (case-sensitive, as there).
@@ -414,6 +449,16 @@ pub(crate) fn secret_kinds(text: &str) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn svg_content() {
+        assert_eq!(svg_active_content("<svg><circle r=\"1\"/></svg>"), None);
+        assert_eq!(svg_active_content("<svg><text>one =</text></svg>"), None);
+        assert!(svg_active_content("<svg onload=\"x()\">").is_some());
+        assert!(svg_active_content("<svg>\n  <g\tonclick = \"x()\">").is_some());
+        assert!(svg_active_content("<svg><script>x()</script></svg>").is_some());
+        assert!(svg_active_content("<svg><a href=\"javascript:x()\">").is_some());
+    }
 
     #[test]
     fn secret_formats() {
