@@ -53,8 +53,9 @@ async fn open_store(config: &Config) -> Result<DynStore> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let config = load(args.common, args.listen)?;
+    let mut config = load(args.common, args.listen)?;
     logging::init(config.log_format);
+    bootstrap::ensure_secret_key(&mut config)?;
     let store = open_store(&config).await?;
     let first = bootstrap::ensure_ready(store.as_ref(), &settings::process_env).await?;
     if let Some((email, password)) = &first.admin {

@@ -77,6 +77,13 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(v) = env("ZAFFRE_SESSION_HOURS") {
         config.session_hours = parsed("ZAFFRE_SESSION_HOURS", &v)?;
     }
+    if let Some(v) = env("ZAFFRE_MAX_UPLOAD_BYTES") {
+        config.max_upload_bytes = parsed("ZAFFRE_MAX_UPLOAD_BYTES", &v)?;
+    }
+    if let Some(v) = env("ZAFFRE_SECRET_KEY") {
+        // Not echoed in errors: it is the key itself.
+        config.secret_key = Secret::new(v);
+    }
     if let Some(v) = env("ZAFFRE_LOG_FORMAT") {
         config.log_format = match v.as_str() {
             "pretty" => LogFormat::Pretty,

@@ -58,6 +58,14 @@ pub struct Config {
     pub session_hours: u32,
     /// Log output: `pretty` or `json`.
     pub log_format: LogFormat,
+    /// Largest app package upload accepted (`POST /api/v2/apps/uploads`), in
+    /// bytes. Zendesk's app size limit is 30 MiB.
+    pub max_upload_bytes: usize,
+    /// The key that encrypts secure app settings at rest: 32 random bytes in
+    /// base64 (`openssl rand -base64 32`). Empty means "the key file
+    /// `<data_dir>/secret.key`, created on first start". Every server node
+    /// sharing a database must use the same key (see docs/apps.md).
+    pub secret_key: Secret<String>,
 }
 
 /// How log lines are written.
@@ -81,6 +89,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             session_hours: 12,
             log_format: LogFormat::Pretty,
+            max_upload_bytes: 30 * 1024 * 1024,
+            secret_key: Secret::default(),
         }
     }
 }
@@ -108,6 +118,17 @@ impl Config {
         }
         if self.session_hours == 0 {
             return Err("session_hours: must be at least 1".into());
+        }
+        if self.max_upload_bytes < 1024 {
+            return Err("max_upload_bytes: must be at least 1024".into());
+        }
+        if !self.secret_key.expose().is_empty()
+            && crate::secrets::SecretBox::from_base64(self.secret_key.expose()).is_err()
+        {
+            // The message never echoes the value.
+            return Err(
+                "secret_key: must be 32 bytes in base64 (`openssl rand -base64 32`)".into(),
+            );
         }
         Ok(())
     }

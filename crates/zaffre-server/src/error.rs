@@ -28,6 +28,10 @@ pub enum ApiError {
     /// The request was understood but its values break the rules.
     #[error("invalid: {0}")]
     Invalid(ValidationErrors),
+    /// An uploaded app package is unreadable or fails validation: 422 with
+    /// every finding (errors and warnings), as `zaffre app validate` prints them.
+    #[error("invalid app package")]
+    InvalidPackage(Vec<zaffre_manifest::Finding>),
     /// The request itself is malformed: bad JSON, bad query parameters.
     #[error("bad request: {0}")]
     BadRequest(&'static str, String),
@@ -76,7 +80,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::InvalidPackage(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::CsrfRejected => StatusCode::FORBIDDEN,
@@ -96,6 +100,27 @@ impl ApiError {
                 "description": "Record validation errors",
                 "details": details(&errors.errors),
             }),
+            ApiError::InvalidPackage(findings) => {
+                let errors = findings
+                    .iter()
+                    .filter(|f| f.severity == zaffre_manifest::Severity::Error)
+                    .count();
+                // Like Zendesk's `apps/validate`, `description` is the first
+                // error; `findings` has all of them, with file and JSON path.
+                let first = findings
+                    .iter()
+                    .find(|f| f.severity == zaffre_manifest::Severity::Error)
+                    .map_or_else(String::new, |f| f.message.clone());
+                json!({
+                    "error": "InvalidPackage",
+                    "description": if errors > 1 {
+                        format!("{first} (and {} more errors)", errors - 1)
+                    } else {
+                        first
+                    },
+                    "findings": findings,
+                })
+            }
             ApiError::BadRequest(code, description) => {
                 json!({"error": code, "description": description})
             }
@@ -171,6 +196,15 @@ impl From<StoreError> for ApiError {
             }
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<crate::secrets::SecretError> for ApiError {
+    /// A secret that cannot be sealed or opened is the server's problem (a
+    /// wrong key on this node, a tampered row): logged, and a generic 500.
+    /// The error's text names the setting and key ids, never a value.
+    fn from(e: crate::secrets::SecretError) -> Self {
+        ApiError::Internal(e.to_string())
     }
 }
 

@@ -15,6 +15,7 @@ pub mod extract;
 pub mod handlers;
 pub mod rate_limit;
 pub mod router;
+pub mod secrets;
 pub mod shapes;
 pub mod state;
 pub mod web;

@@ -400,6 +400,191 @@ pub fn ticket_field(base: &BaseUrl, f: &TicketField) -> Value {
 // (end of the tickets section)
 // ---------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------
+// Apps: apps, installations and job statuses (the apps API's section).
+// ---------------------------------------------------------------------------
+
+/// Zendesk's `updated` field of an installation: `YYYYMMDDhhmmss`.
+fn compact_time(t: &Timestamp) -> String {
+    t.format("%Y%m%d%H%M%S").to_string()
+}
+
+/// An app, in Zendesk's App shape (`GET /api/v2/apps/{id}.json`, not wrapped).
+/// Marketplace fields zaffre has no data for carry Zendesk's empty values.
+/// Parameters get ids by position (1, 2, …): zaffre keeps them in the
+/// manifest rather than in rows of their own.
+pub fn app(
+    base: &BaseUrl,
+    a: &zaffre_domain::apps::App,
+    manifest: Option<&zaffre_manifest::Manifest>,
+    installation_count: usize,
+) -> Value {
+    let created = timestamp(&a.created_at);
+    let updated = timestamp(&a.updated_at);
+    let (locations, products, parameters, framework_version, default_locale) = match manifest {
+        Some(m) => (
+            m.locations
+                .iter()
+                .filter_map(|l| {
+                    l.product
+                        .locations()
+                        .iter()
+                        .find(|(name, _)| *name == l.name)
+                        .map(|(_, id)| *id)
+                })
+                .collect::<Vec<u32>>(),
+            m.products()
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<&str>>(),
+            m.parameters
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    json!({
+                        "id": i + 1,
+                        "app_id": a.id,
+                        "name": p.name,
+                        "kind": p.kind,
+                        "required": p.required,
+                        "secure": p.secure,
+                        // A secure parameter's default is never shown (the
+                        // validator refuses one anyway).
+                        "default_value": if p.secure { Value::Null } else { p.default.clone().unwrap_or(Value::Null) },
+                        "position": i,
+                        "created_at": created,
+                        "updated_at": updated,
+                    })
+                })
+                .collect::<Vec<Value>>(),
+            m.framework_version.clone(),
+            m.default_locale.clone(),
+        ),
+        None => (vec![], vec![], vec![], None, None),
+    };
+    let mut shape = json!({
+        "id": a.id,
+        "url": format!("{}/api/v2/apps/{}.json", base.0, a.id),
+        "created_at": created,
+        "updated_at": updated,
+        "name": a.name,
+        "short_description": a.short_description,
+        "long_description": "",
+        "raw_long_description": "",
+        "installation_instructions": "",
+        "raw_installation_instructions": "",
+        "author_name": a.author_name,
+        "author_email": a.author_email,
+        "author_url": a.author_url,
+        "version": a.version,
+        "framework_version": framework_version,
+        "default_locale": default_locale,
+        "visibility": if a.private { "private" } else { "public" },
+        "single_install": a.single_install,
+        "marketing_only": false,
+        "installable": true,
+        "installation_count": installation_count,
+        "locations": locations,
+        "products": products,
+        "parameters": parameters,
+    });
+    // Marketplace fields zaffre has no data for, in a second literal (one
+    // literal this long exceeds `json!`'s recursion limit).
+    let empty = json!({
+        "large_icon": format!("{}/api/v2/apps/{}/assets/logo.png", base.0, a.id),
+        "small_icon": format!("{}/api/v2/apps/{}/assets/logo-small.png", base.0, a.id),
+        "categories": [],
+        "collections": [],
+        "screenshots": [],
+        "plans": [],
+        "paid": false,
+        "featured": false,
+        "promoted": false,
+        "deprecated": false,
+        "obsolete": false,
+        "state": "published",
+        "owner_id": a.account_id,
+        "remote_installation_url": null,
+        "terms_conditions_url": null,
+        "google_analytics_code": null,
+        "date_published": null,
+        "rating": {"average": 0, "total_count": 0, "count": {}},
+    });
+    if let (Value::Object(out), Value::Object(more)) = (&mut shape, empty) {
+        out.extend(more);
+    }
+    shape
+}
+
+/// An installation, in Zendesk's Installation shape.
+///
+/// Secure settings are write-only: each secret parameter appears in
+/// `settings` and `settings_objects` with the value `null` whether or not it
+/// is set, and zaffre's `secure_settings` map says which are set
+/// (`{"api_token": true}`). The value itself never leaves the server.
+pub fn installation(
+    i: &zaffre_domain::apps::Installation,
+    params: &[zaffre_manifest::Parameter],
+) -> Value {
+    let mut settings = i.settings.clone();
+    let mut secure = serde_json::Map::new();
+    for p in params.iter().filter(|p| zaffre_domain::apps::is_secret(p)) {
+        settings.insert(p.name.clone(), Value::Null);
+        secure.insert(p.name.clone(), Value::Bool(i.secrets_set.contains(&p.name)));
+    }
+    let objects: Vec<Value> = settings
+        .iter()
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect();
+    json!({
+        "id": i.id,
+        "app_id": i.app_id,
+        "product": "support",
+        "enabled": i.enabled,
+        "settings": settings,
+        "settings_objects": objects,
+        "secure_settings": secure,
+        "collapsible": true,
+        "group_restrictions": [],
+        "role_restrictions": null,
+        "paid": false,
+        "has_unpaid_subscription": false,
+        "has_incomplete_subscription": false,
+        "pending_installation": false,
+        "pending_job_id": null,
+        "servable": true,
+        "plan_information": {"name": null},
+        "recurring_payment": false,
+        "redirect_path": "/admin/apps",
+        "stripe_account": null,
+        "stripe_publishable_key": null,
+        "stripe_subscription_id": null,
+        "updated": compact_time(&i.updated_at),
+        "created_at": timestamp(&i.created_at),
+        "updated_at": timestamp(&i.updated_at),
+    })
+}
+
+/// A job status (`GET /api/v2/apps/job_statuses/{id}.json`, not wrapped).
+/// zaffre does the work before answering, so a job is already final.
+pub fn job_status(base: &BaseUrl, j: &zaffre_domain::apps::JobStatus) -> Value {
+    json!({
+        "id": j.id.to_string(),
+        "url": format!("{}/api/v2/apps/job_statuses/{}.json", base.0, j.id),
+        "status": j.status.as_str(),
+        "message": j.message,
+        "app_id": j.app_id,
+        "app_url": j.app_id.map(|id| format!("{}/api/v2/apps/{}.json", base.0, id)),
+        "total": 1,
+        "progress": 1,
+        "retry_in": null,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// (end of the apps section)
+// ---------------------------------------------------------------------------
+
 // Tests stay last in the file (clippy's `items_after_test_module`).
 #[cfg(test)]
 mod timestamp_tests {

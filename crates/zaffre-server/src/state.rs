@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::EventHub;
 use crate::rate_limit::RateLimiter;
+use crate::secrets::SecretBox;
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
@@ -30,12 +31,16 @@ pub struct AppState {
     /// Cancelled when the server begins shutting down, so that endless
     /// responses (event streams) end and graceful shutdown can complete.
     pub shutdown: CancellationToken,
+    /// Seals and opens secure app settings (see [`crate::secrets`]).
+    pub secrets: SecretBox,
 }
 
 impl AppState {
     /// Builds the state for a store and a validated configuration.
     pub fn new(store: DynStore, config: Config) -> Self {
+        let secrets = secret_box(&config);
         AppState {
+            secrets,
             store,
             limiter: RateLimiter::new(config.rate_limit_per_minute),
             // Ten tries a minute per email slows guessing without locking anyone out for long.
@@ -47,6 +52,26 @@ impl AppState {
             shutdown: CancellationToken::new(),
         }
     }
+}
+
+/// The configured key, or (when none is configured, as in tests and
+/// embedders) a random key for this process only, with a warning: secure
+/// settings written with it cannot be read after a restart. `zaffre serve`
+/// always configures one (from the key file under the data directory).
+fn secret_box(config: &Config) -> SecretBox {
+    let key = config.secret_key.expose();
+    if !key.is_empty() {
+        if let Ok(b) = SecretBox::from_base64(key) {
+            return b;
+        }
+        // `Config::validate` refuses a malformed key before we get here.
+        tracing::error!("secret_key is not 32 bytes of base64; using a temporary key");
+    } else {
+        tracing::warn!(
+            "no secret_key configured: secure app settings use a temporary key and will not survive a restart"
+        );
+    }
+    SecretBox::generate()
 }
 
 /// Maps a request's Host to an account: `acme.example.com` addresses the

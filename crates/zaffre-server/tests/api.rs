@@ -6,6 +6,8 @@
 
 mod common;
 
+#[path = "api/apps.rs"]
+mod apps;
 #[path = "api/bad_input.rs"]
 mod bad_input;
 #[path = "api/basics.rs"]

@@ -8,6 +8,7 @@ use axum::Router;
 
 use crate::state::AppState;
 
+pub mod apps;
 pub mod openapi;
 pub mod paging;
 pub mod people;
@@ -17,6 +18,7 @@ pub mod tickets;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(tickets::routes())
+        .merge(apps::routes())
         .merge(people::routes())
         .merge(openapi::routes())
 }

@@ -39,6 +39,7 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(TicketsApi::openapi());
+    doc.merge(crate::api::apps::AppsApi::openapi());
     doc
 }
 

@@ -43,6 +43,8 @@ pub struct TestApp {
     /// An admin of another account.
     pub foreign_admin: Actor,
     pub engine: &'static str,
+    /// The database the server uses (tests that inspect its storage read it).
+    pub database_url: String,
     stop: CancellationToken,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
@@ -91,6 +93,7 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
         let store = zaffre_store::connect(&url).await.expect("connect");
+        let database_url = url.clone();
         let account = store.create_account("support", "Support").await.expect("account");
         let other = store.create_account("other", "Other").await.expect("other account");
         store.ensure_system_fields(account.id).await.expect("fields");
@@ -127,6 +130,7 @@ impl TestApp {
             other_end_user,
             foreign_admin,
             engine,
+            database_url,
             stop,
             _dir: dir,
             _pg: pg,
