@@ -107,8 +107,10 @@ async fn every_api_endpoint_is_documented_and_every_documented_one_exists() {
     let untested: Vec<_> = documented.difference(&called).collect();
     assert!(
         undocumented.is_empty() && untested.is_empty(),
-        "called by the role matrix but not documented: {undocumented:?}\n\
-         documented but not in the role matrix: {untested:?}"
+        "called by the role matrix but not documented (add a #[utoipa::path] and list it in \
+         its module's OpenApi): {undocumented:?}\n\
+         documented but not in the role matrix (add rows to ROWS in tests/api/role_matrix.rs, \
+         one per caller outcome): {untested:?}"
     );
 }
 
