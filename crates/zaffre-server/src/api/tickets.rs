@@ -46,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v2/tickets", tickets)
         .route("/api/v2/tickets/show_many.json", get(show_many_tickets))
         .route("/api/v2/tickets/show_many", get(show_many_tickets))
+        .route("/api/v2/tickets/count.json", get(count_tickets))
+        .route("/api/v2/tickets/count", get(count_tickets))
         // `{id}` also matches `5.json`; `IdPath` strips the suffix.
         .route("/api/v2/tickets/{id}", ticket)
         .route("/api/v2/tickets/{id}/comments.json", get(list_comments))
@@ -72,6 +74,7 @@ pub fn routes() -> Router<AppState> {
     handlers::list_tickets,
     handlers::show_ticket,
     handlers::show_many_tickets,
+    handlers::count_tickets,
     handlers::create_ticket,
     handlers::update_ticket,
     handlers::delete_ticket,
@@ -138,6 +141,7 @@ mod tests {
             ("/api/v2/tickets.json", &["get", "post"][..]),
             ("/api/v2/tickets/{id}.json", &["get", "put", "delete"]),
             ("/api/v2/tickets/show_many.json", &["get"]),
+            ("/api/v2/tickets/count.json", &["get"]),
             ("/api/v2/tickets/{id}/comments.json", &["get"]),
             ("/api/v2/tickets/{id}/audits.json", &["get"]),
             (

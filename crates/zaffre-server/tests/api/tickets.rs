@@ -525,6 +525,10 @@ async fn end_users_create_as_themselves_and_see_only_their_own_tickets() {
         let ids: Vec<i64> = list["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
         assert_eq!(ids, [mine]);
         assert_eq!(list["count"], 1);
+        let (_, count) = app.get(eu, "/api/v2/tickets/count.json").await;
+        assert_eq!(count["count"]["value"], 1);
+        let (_, count) = app.get(&app.agent, "/api/v2/tickets/count.json").await;
+        assert_eq!(count["count"]["value"], 2);
         for path in [
             format!("/api/v2/tickets/{theirs}.json"),
             format!("/api/v2/tickets/{theirs}/comments.json"),
@@ -599,6 +603,47 @@ async fn end_users_reply_publicly_mark_solved_and_never_see_internal_notes() {
         // …and they may mark it solved.
         let (status, body) = app.write(eu, Method::PUT, &path, &json!({"ticket": {"status": "solved"}})).await;
         assert_eq!((status, body["ticket"]["status"].clone()), (200, json!("solved")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_private_first_comment_never_reaches_the_requester() {
+    for_each_engine(|app: TestApp| async move {
+        let note = json!({"body": "Requester is difficult", "public": false});
+        let (status, body) = app
+            .write(
+                &app.agent,
+                Method::POST,
+                "/api/v2/tickets.json",
+                &json!({"ticket": {"comment": note, "requester_id": app.end_user.user.id}}),
+            )
+            .await;
+        assert_eq!(status, 422, "a subject would come from the note: {body}");
+        assert!(body["details"]["subject"].is_array());
+        let t = new_ticket(
+            &app,
+            &app.agent,
+            json!({"subject": "Proactive", "comment": note, "requester_id": app.end_user.user.id}),
+        )
+        .await;
+        assert_eq!(t["description"], "");
+        let id = t["id"].as_i64().unwrap();
+        let (_, seen) = app
+            .get(&app.end_user, &format!("/api/v2/tickets/{id}.json"))
+            .await;
+        assert!(!seen.to_string().contains("difficult"), "{seen}");
+        let (_, comments) = app
+            .get(
+                &app.end_user,
+                &format!("/api/v2/tickets/{id}/comments.json"),
+            )
+            .await;
+        assert_eq!(comments["comments"], json!([]));
+        let (_, staff) = app
+            .get(&app.agent, &format!("/api/v2/tickets/{id}/comments.json"))
+            .await;
+        assert_eq!(staff["comments"][0]["body"], "Requester is difficult");
     })
     .await;
 }

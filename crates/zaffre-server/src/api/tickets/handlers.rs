@@ -143,6 +143,41 @@ pub async fn list_tickets(
     Ok(Json(Value::Object(body)))
 }
 
+/// `GET /api/v2/tickets/count.json`: how many tickets the caller may see, in
+/// Zendesk's `{count: {value, refreshed_at}}` shape (zaffre's count is exact
+/// and current, so `refreshed_at` is now).
+#[utoipa::path(
+    get, path = "/api/v2/tickets/count.json", tag = "Tickets",
+    responses(
+        (status = 200, description = "`{count: {value, refreshed_at}}`"),
+        (status = 401, description = "Not authenticated"),
+    )
+)]
+pub async fn count_tickets(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let filter = TicketFilter {
+        visible_to_requester: (!caller.user.role.is_staff()).then_some(caller.user.id),
+        ..TicketFilter::default()
+    };
+    // One row is the least a page may ask for; only the total matters here.
+    let probe = zaffre_domain::search::Page::Offset {
+        offset: 0,
+        limit: 1,
+    };
+    let total = state
+        .store
+        .list_tickets(caller.account, &filter, TicketSort::Id, false, probe)
+        .await?
+        .total
+        .unwrap_or(0);
+    let now = shapes::timestamp(&chrono::Utc::now());
+    Ok(Json(
+        json!({"count": {"value": total, "refreshed_at": now}}),
+    ))
+}
+
 /// `GET /api/v2/tickets/{id}.json`.
 #[utoipa::path(
     get, path = "/api/v2/tickets/{id}.json", tag = "Tickets",

@@ -98,13 +98,25 @@ pub async fn create(
     if patch.organization_id.is_none() {
         patch.organization_id = Some(requester.as_ref().and_then(|u| u.organization_id));
     }
-    let (new, events) = match build_new(&patch, caller.user.id, &fields) {
+    let (mut new, events) = match build_new(&patch, caller.user.id, &fields) {
         Ok(built) => built,
         Err(e) => {
             errors.errors.extend(e.errors);
             return Err(errors.into());
         }
     };
+    // The description (and a subject derived from it) is shown to the
+    // requester; an internal note must not become either.
+    if patch.comment.as_ref().is_some_and(|c| !c.public) {
+        new.description = String::new();
+        if patch.subject.as_deref().is_none_or(str::is_empty) {
+            errors.add(
+                "subject",
+                ErrorKind::BlankValue,
+                "Subject: cannot be blank when the first comment is an internal note",
+            );
+        }
+    }
     check_references(
         state,
         caller.account,
