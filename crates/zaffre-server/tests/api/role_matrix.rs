@@ -37,7 +37,9 @@ type Expect = [u16; 5];
 /// `{ann_ticket}` (requested by the end-user), `{bob_ticket}` (someone
 /// else's), `{ann}`, `{bob}`, `{agent}`, `{org}` (the end-user's),
 /// `{other_org}`, `{group}`, `{field}`; `{new_ticket}`, `{new_org}`,
-/// `{new_field}` create a fresh record for each call (for deletes); `{n}` is a
+/// `{new_field}` create a fresh record for each call (for deletes); `{app}`,
+/// `{installation}` and `{job}` are a stored app, its installation and a job
+/// status, and `{new_app}`, `{new_installation}` fresh ones; `{n}` is a
 /// number unique to each call (for unique names).
 pub struct Row {
     pub method: &'static str,
@@ -123,6 +125,23 @@ pub const ROWS: &[Row] = &[
     row("GET", "/api/v2/groups.json", None, [A, X, 200, 200, 200]),
     row("GET", "/api/v2/groups/{group}.json", None, [A, X, 200, 200, N]),
     row("POST", "/api/v2/groups.json", Some(r#"{"group": {"name": "Matrix {n}"}}"#), [A, X, X, 201, 201]),
+    // --- apps and installations (admins; the installed list for staff) ---
+    row("GET", "/api/v2/apps.json", None, [A, X, X, 200, 200]),
+    row("GET", "/api/v2/apps/owned.json", None, [A, X, X, 200, 200]),
+    row("GET", "/api/v2/apps/{app}.json", None, [A, X, X, 200, N]),
+    row("PUT", "/api/v2/apps/{app}.json", Some(r#"{"upload_id": 999999999}"#), [A, X, X, 422, N]),
+    row("DELETE", "/api/v2/apps/{new_app}.json", None, [A, X, X, 204, N]),
+    row("POST", "/api/v2/apps.json", Some(r#"{"upload_id": 999999999}"#), [A, X, X, 422, 422]),
+    // JSON instead of multipart: authorised callers get as far as the 400.
+    row("POST", "/api/v2/apps/uploads.json", Some(r#"{"uploaded_data": "x"}"#), [A, X, X, 400, 400]),
+    row("GET", "/api/v2/apps/job_statuses/{job}.json", None, [A, X, X, 200, N]),
+    row("GET", "/api/v2/apps/installations.json", None, [A, X, X, 200, 200]),
+    row("POST", "/api/v2/apps/installations.json", Some(r#"{"app_id": {app}, "settings": {"name": "Matrix {n}"}}"#), [A, X, X, 201, 422]),
+    row("GET", "/api/v2/apps/installations/{installation}.json", None, [A, X, X, 200, N]),
+    row("PUT", "/api/v2/apps/installations/{installation}.json", Some(r#"{"enabled": true}"#), [A, X, X, 200, N]),
+    row("DELETE", "/api/v2/apps/installations/{new_installation}.json", None, [A, X, X, 204, N]),
+    row("GET", "/api/v2/apps/installations/{installation}/requirements.json", None, [A, X, X, 200, N]),
+    row("GET", "/api/zaffre/apps/installed.json", None, [A, X, 200, 200, 200]),
     // --- the document (public) ---
     row("GET", "/api/openapi.json", None, [200, 200, 200, 200, 200]),
 ];
@@ -135,6 +154,9 @@ struct Fixtures {
     other_org: i64,
     group: i64,
     field: i64,
+    app: i64,
+    installation: i64,
+    job: i64,
 }
 
 async fn ticket(app: &TestApp, subject: &str, requester: UserId) -> i64 {
@@ -204,6 +226,60 @@ async fn field(app: &TestApp, title: &str) -> i64 {
         .get()
 }
 
+/// A stored app (straight through the store: the upload path has its own tests).
+async fn zaf_app(app: &TestApp, name: &str) -> i64 {
+    let manifest = serde_json::json!({
+        "name": name,
+        "author": {"name": "Matrix", "email": "matrix@example.com"},
+        "defaultLocale": "en",
+        "location": {"support": {"ticket_sidebar": "assets/iframe.html"}},
+        "frameworkVersion": "2.0",
+        "parameters": [{"name": "greeting", "type": "text"}]
+    })
+    .to_string();
+    app.store
+        .create_app(
+            app.account,
+            &zaffre_domain::apps::NewApp {
+                name: name.into(),
+                short_description: String::new(),
+                version: Some("1.0".into()),
+                author_name: None,
+                author_email: None,
+                author_url: None,
+                manifest: manifest.clone(),
+                private: true,
+                single_install: false,
+                files: vec![("manifest.json".into(), manifest.into_bytes())],
+            },
+        )
+        .await
+        .expect("app")
+        .id
+        .get()
+}
+
+async fn installation(app: &TestApp, app_id: i64) -> i64 {
+    let mut settings = serde_json::Map::new();
+    settings.insert("name".into(), Value::String("Homemarker install".into()));
+    app.store
+        .create_installation(
+            app.account,
+            &zaffre_domain::apps::NewInstallation {
+                app_id: zaffre_domain::AppId(app_id),
+                enabled: true,
+                settings,
+                single_install: false,
+            },
+            &[],
+            &|_| Ok(vec![]),
+        )
+        .await
+        .expect("installation")
+        .id
+        .get()
+}
+
 async fn fixtures(app: &TestApp) -> Fixtures {
     let org = organization(app, "Homemarker Ann's company").await;
     app.store
@@ -217,7 +293,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         )
         .await
         .expect("join organization");
-    Fixtures {
+    let mut f = Fixtures {
         ann_ticket: ticket(app, "Homemarker: Ann's printer", app.end_user.user.id).await,
         bob_ticket: ticket(app, "Homemarker: Bob's refund", app.other_end_user.user.id).await,
         org,
@@ -236,7 +312,25 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             .id
             .get(),
         field: field(app, "Homemarker field").await,
-    }
+        app: zaf_app(app, "Homemarker app").await,
+        installation: 0,
+        job: 0,
+    };
+    f.installation = installation(app, f.app).await;
+    f.job = app
+        .store
+        .create_job_status(
+            app.account,
+            zaffre_domain::apps::JobState::Completed,
+            "Homemarker job",
+            Some(zaffre_domain::AppId(f.app)),
+            None,
+        )
+        .await
+        .expect("job")
+        .id
+        .get();
+    f
 }
 
 /// Replaces the placeholders, creating fresh records where asked.
@@ -251,6 +345,9 @@ async fn fill(app: &TestApp, f: &Fixtures, text: &str, n: usize) -> String {
         .replace("{org}", &f.org.to_string())
         .replace("{group}", &f.group.to_string())
         .replace("{field}", &f.field.to_string())
+        .replace("{app}", &f.app.to_string())
+        .replace("{installation}", &f.installation.to_string())
+        .replace("{job}", &f.job.to_string())
         .replace("{n}", &n.to_string());
     if out.contains("{new_ticket}") {
         let id = ticket(
@@ -264,6 +361,14 @@ async fn fill(app: &TestApp, f: &Fixtures, text: &str, n: usize) -> String {
     if out.contains("{new_org}") {
         let id = organization(app, &format!("Homemarker doomed {n}")).await;
         out = out.replace("{new_org}", &id.to_string());
+    }
+    if out.contains("{new_app}") {
+        let id = zaf_app(app, &format!("Homemarker doomed {n}")).await;
+        out = out.replace("{new_app}", &id.to_string());
+    }
+    if out.contains("{new_installation}") {
+        let id = installation(app, f.app).await;
+        out = out.replace("{new_installation}", &id.to_string());
     }
     if out.contains("{new_field}") {
         let id = field(app, &format!("Homemarker doomed {n}")).await;
