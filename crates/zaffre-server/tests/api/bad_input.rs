@@ -447,7 +447,7 @@ async fn random_ticket_writes_never_fail_with_5xx_and_rejections_write_nothing()
         fields.decimal,
         fields.tagger,
     ];
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0x2aff_4e);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x002a_ff4e);
     let mut outcomes = [0u32; 6];
     for round in 0..250 {
         let mut ticket = serde_json::Map::new();
