@@ -82,12 +82,39 @@ export function describeError(status, data) {
   return `Request failed (${status}).`;
 }
 
+/**
+ * Sends a multipart form (file uploads) with the CSRF header; returns the parsed JSON body.
+ * Errors are thrown as ApiError like every other request.
+ * @param {string} path
+ * @param {FormData} form
+ * @returns {Promise<any>}
+ */
+export async function upload(path, form) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  const res = await fetch(path, { method: 'POST', headers, body: form, credentials: 'same-origin' });
+  const text = await res.text();
+  /** @type {any} */
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = { error: 'InvalidResponse', description: text.slice(0, 200) }; }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && onUnauthorized) onUnauthorized();
+    throw new ApiError(res.status, data, describeError(res.status, data));
+  }
+  return data;
+}
+
 /** @param {string} path @param {{signal?: AbortSignal}} [o] */
 export const get = (path, o) => request('GET', path, undefined, o);
 /** @param {string} path @param {unknown} body */
 export const post = (path, body) => request('POST', path, body);
 /** @param {string} path @param {unknown} body */
 export const put = (path, body) => request('PUT', path, body);
+/** @param {string} path */
+export const del = (path) => request('DELETE', path);
 
 /**
  * Builds a query string from an object, repeating array values (`role[]=agent&role[]=admin`).

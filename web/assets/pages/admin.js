@@ -1,10 +1,11 @@
-// The admin area shell: a section nav (Users, Ticket fields, Apps) and read-only lists. Later issues
-// fill the Apps section (upload, install, settings) into the element marked data-admin-section="apps".
+// The admin area shell: a section nav (Users, Ticket fields, Apps), read-only lists of users and
+// fields, and the Apps section (upload, install, settings), which lives in admin-apps.js.
 import { get, qs } from '../api.js';
 import { h, icon } from '../dom.js';
 import { isAdmin } from '../session.js';
 import { organizationById, loadDirectory } from '../directory.js';
 import { avatar, timeEl, loading, pager } from '../ui.js';
+import { appsSection } from './admin-apps.js';
 
 const SECTIONS = [
   { name: 'users', label: 'Users', icon: 'user' },
@@ -41,7 +42,7 @@ export async function renderAdmin(ctx) {
   content.append(loading());
   if (section === 'users') await usersSection(ctx, content);
   else if (section === 'fields') await fieldsSection(ctx, content);
-  else appsSection(content);
+  else await appsSection(ctx, content);
 }
 
 /** @param {import('../app.js').PageContext} ctx @param {HTMLElement} content */
@@ -91,13 +92,4 @@ async function fieldsSection(ctx, content) {
         h('td', null, f.required ? 'Yes' : 'No'),
         h('td', null, f.active === false ? h('span', { class: 'muted' }, 'Inactive') : 'Active'),
         h('td', null, (f.custom_field_options ?? []).map((/** @type {any} */ o) => o.name).join(', '))))))));
-}
-
-/** @param {HTMLElement} content */
-function appsSection(content) {
-  content.replaceChildren(
-    h('div', { class: 'list-header' }, h('div', { class: 'list-heading' }, h('h1', { class: 'list-title' }, 'Apps'))),
-    h('div', { class: 'empty-state', id: 'admin-apps' }, icon('apps', 'icon icon-xl'),
-      h('h2', null, 'No apps installed'),
-      h('p', null, 'Zendesk Apps Framework apps will be managed here: upload a package, install it, and configure its settings.')));
 }
