@@ -68,6 +68,9 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(v) = env("ZAFFRE_PUBLIC_URL") {
         config.public_url = v;
     }
+    if let Some(v) = env("ZAFFRE_APPS_DOMAIN") {
+        config.apps_domain = v.trim().to_owned();
+    }
     if let Some(v) = env("ZAFFRE_RATE_LIMIT_PER_MINUTE") {
         config.rate_limit_per_minute = parsed("ZAFFRE_RATE_LIMIT_PER_MINUTE", &v)?;
     }

@@ -50,6 +50,13 @@ pub struct Config {
     /// Sets the origin writes must come from and marks cookies `Secure` under https.
     /// Empty means "derived from each request's Host header over http".
     pub public_url: String,
+    /// The domain app assets are served under: each app gets the origin
+    /// `app-<id>.<apps_domain>` (same scheme and port as zaffre), so apps can
+    /// never touch the workspace or each other. Needs wildcard DNS and TLS; use
+    /// a registrable domain of its own (see docs/apps-hosting.md). Empty means
+    /// `app-<id>.localhost` on zaffre's port, which browsers resolve to
+    /// loopback: right for running on localhost only.
+    pub apps_domain: String,
     /// Requests per minute allowed to each user on the API; 0 disables the limit.
     pub rate_limit_per_minute: u32,
     /// Largest request body accepted, in bytes.
@@ -84,6 +91,7 @@ impl Default for Config {
             data_dir: PathBuf::from("zaffre-data"),
             database_url: Secret::default(),
             public_url: String::new(),
+            apps_domain: String::new(),
             // Zendesk's default for its smaller plans.
             rate_limit_per_minute: 700,
             max_body_bytes: 1024 * 1024,
@@ -112,6 +120,16 @@ impl Config {
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
                 return Err("public_url: must be an http:// or https:// URL with a host".into());
             }
+        }
+        if !self.apps_domain.is_empty() && !is_domain_name(&self.apps_domain) {
+            return Err(
+                "apps_domain: must be a lower-case domain name such as apps.example.net (no scheme, port or path)"
+                    .into(),
+            );
+        }
+        if !self.apps_domain.is_empty() && self.public_url.is_empty() {
+            // App pages must name the one origin allowed to frame them.
+            return Err("apps_domain: set public_url too, the workspace's own address".into());
         }
         if self.max_body_bytes < 1024 {
             return Err("max_body_bytes: must be at least 1024".into());
@@ -145,6 +163,21 @@ impl Config {
     }
 }
 
+/// A lower-case DNS name of at least two labels: letters, digits and inner hyphens.
+fn is_domain_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    labels.len() >= 2
+        && name.len() <= 200
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +198,36 @@ mod tests {
             ..Config::default()
         };
         assert!(config.validate().unwrap_err().starts_with("public_url"));
+    }
+
+    #[test]
+    fn apps_domain_must_be_a_bare_domain_name() {
+        for bad in [
+            "https://apps.example.net",
+            "apps.example.net:443",
+            "Apps.Example.net",
+            "net",
+            ".x.net",
+        ] {
+            let config = Config {
+                apps_domain: bad.into(),
+                ..Config::default()
+            };
+            assert!(
+                config.validate().unwrap_err().starts_with("apps_domain"),
+                "{bad}"
+            );
+        }
+        let config = Config {
+            apps_domain: "zaffre-apps.example.net".into(),
+            ..Config::default()
+        };
+        assert!(config.validate().unwrap_err().contains("public_url"));
+        let config = Config {
+            apps_domain: "zaffre-apps.example.net".into(),
+            public_url: "https://help.example.com".into(),
+            ..Config::default()
+        };
+        assert!(config.validate().is_ok());
     }
 }

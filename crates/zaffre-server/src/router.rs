@@ -15,12 +15,13 @@ use tower_http::trace::TraceLayer;
 
 use crate::handlers::{events, health, session};
 use crate::state::AppState;
-use crate::{api, auth, web};
+use crate::{api, apps_host, auth, web};
 
 /// Builds the complete router for a state. Tests call this directly.
 pub fn build_router(state: AppState) -> Router {
     let authenticated = Router::new()
         .merge(api::routes())
+        .merge(apps_host::routes())
         .route("/api/zaffre/events", get(events::stream))
         .route("/auth/login", post(session::login))
         .route("/auth/session", get(session::current))
@@ -41,6 +42,11 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/assets/{*path}", get(web::asset))
         .fallback(get(web::workspace_page).fallback(not_found))
+        // Requests to an app origin (`app-<id>.…`) never reach the routes above.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            apps_host::app_origin_gate,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

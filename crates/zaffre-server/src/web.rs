@@ -7,23 +7,18 @@
 //! a 304, and the page gets a strict Content-Security-Policy and may not be
 //! framed by anyone.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "../../web"]
 struct WebFiles;
-
-/// The workspace page's Content-Security-Policy. Scripts and styles come only
-/// from zaffre itself; nothing may frame the workspace.
-pub const WORKSPACE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     connect-src 'self'; font-src 'self'; frame-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
-     form-action 'self'; object-src 'none'";
 
 /// `GET /assets/{*path}`.
 pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
@@ -31,8 +26,11 @@ pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
         .unwrap_or_else(|| ApiError::NotFound.into_response())
 }
 
-/// Any workspace URL: the single page, which routes on the client.
-pub async fn workspace_page(headers: HeaderMap) -> Response {
+/// Any workspace URL: the single page, which routes on the client. Its CSP
+/// ([`workspace_csp`](crate::apps_host::workspace_csp)) lets scripts and
+/// styles come only from zaffre, frames only from app origins, and forbids
+/// framing the workspace itself.
+pub async fn workspace_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -48,10 +46,13 @@ pub async fn workspace_page(headers: HeaderMap) -> Response {
             .into_response();
     };
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(WORKSPACE_CSP),
-    );
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if let Ok(csp) = HeaderValue::from_str(&crate::apps_host::workspace_csp(&state.config, host)) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,

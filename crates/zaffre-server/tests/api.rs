@@ -8,6 +8,8 @@ mod common;
 
 #[path = "api/apps.rs"]
 mod apps;
+#[path = "api/apps_host.rs"]
+mod apps_host;
 #[path = "api/bad_input.rs"]
 mod bad_input;
 #[path = "api/basics.rs"]
