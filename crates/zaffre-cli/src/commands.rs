@@ -17,19 +17,31 @@ use crate::{bootstrap, demo, logging};
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::Db { command: DbCommand::Migrate(common) } => {
+        Command::Db {
+            command: DbCommand::Migrate(common),
+        } => {
             let config = load(common, None)?;
-            zaffre_store::migrate(&config.effective_database_url()).await.context("migration failed")?;
+            zaffre_store::migrate(&config.effective_database_url())
+                .await
+                .context("migration failed")?;
             println!("migrations applied");
             Ok(())
         }
-        Command::User { command: UserCommand::Create(args) } => create_user(args).await,
-        Command::Token { command: TokenCommand::Create(args) } => create_token(args).await,
-        Command::Config { command: ConfigCommand::Example } => {
+        Command::User {
+            command: UserCommand::Create(args),
+        } => create_user(args).await,
+        Command::Token {
+            command: TokenCommand::Create(args),
+        } => create_token(args).await,
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
             print!("{}", settings::EXAMPLE);
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Show(common) } => {
+        Command::Config {
+            command: ConfigCommand::Show(common),
+        } => {
             let config = load(common, None)?;
             println!("{config:#?}");
             Ok(())
@@ -46,10 +58,16 @@ fn load(common: CommonArgs, listen: Option<std::net::SocketAddr>) -> Result<Conf
 /// for the default SQLite file.
 async fn open_store(config: &Config) -> Result<DynStore> {
     if config.database_url.expose().is_empty() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("could not create the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "could not create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
     }
-    zaffre_store::connect(&config.effective_database_url()).await.context("could not open the database")
+    zaffre_store::connect(&config.effective_database_url())
+        .await
+        .context("could not open the database")
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
@@ -60,17 +78,34 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let first = bootstrap::ensure_ready(store.as_ref(), &settings::process_env).await?;
     if let Some((email, password)) = &first.admin {
         match password {
-            Some(p) => println!("Created the admin {email} with the password {p}\n(shown only this once)"),
-            None => println!("Created the admin {email} with the password from ZAFFRE_ADMIN_PASSWORD"),
+            Some(p) => {
+                println!("Created the admin {email} with the password {p}\n(shown only this once)")
+            }
+            None => {
+                println!("Created the admin {email} with the password from ZAFFRE_ADMIN_PASSWORD")
+            }
         }
     }
     if args.demo {
         let existing = store
-            .list_tickets(first.account.id, &TicketFilter::default(), TicketSort::Id, false, Page::Offset { offset: 0, limit: 1 })
+            .list_tickets(
+                first.account.id,
+                &TicketFilter::default(),
+                TicketSort::Id,
+                false,
+                Page::Offset {
+                    offset: 0,
+                    limit: 1,
+                },
+            )
             .await?;
         if existing.items.is_empty() {
-            let admin = store.get_user_by_email(first.account.id, &admin_email(&first)).await?;
-            let summary = demo::seed(store.as_ref(), first.account.id, admin.id).await.context("seeding the demo data failed")?;
+            let admin = store
+                .get_user_by_email(first.account.id, &admin_email(&first))
+                .await?;
+            let summary = demo::seed(store.as_ref(), first.account.id, admin.id)
+                .await
+                .context("seeding the demo data failed")?;
             println!(
                 "Seeded the demo helpdesk: {} organizations, {} agents, {} end-users, {} tickets",
                 summary.organizations, summary.agents, summary.end_users, summary.tickets
@@ -79,15 +114,24 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("could not listen on {} (is another server using it?)", config.listen))?;
-    let addr = listener.local_addr().context("could not read the listening address")?;
+        .with_context(|| {
+            format!(
+                "could not listen on {} (is another server using it?)",
+                config.listen
+            )
+        })?;
+    let addr = listener
+        .local_addr()
+        .context("could not read the listening address")?;
     tracing::info!(database = %store.engine(), %addr, "zaffre is ready");
     // Tests and scripts wait for this exact line.
     println!("listening on http://{addr}");
     std::io::stdout().flush().ok();
 
     let state = AppState::new(store, config);
-    zaffre_server::serve(listener, state, shutdown_signal()).await.context("the server failed")?;
+    zaffre_server::serve(listener, state, shutdown_signal())
+        .await
+        .context("the server failed")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -153,7 +197,10 @@ async fn create_user(args: UserCreateArgs) -> Result<()> {
         Err(StoreError::Conflict(_)) => bail!("a user with the email {email} already exists"),
         Err(e) => return Err(e).context("could not create the user"),
     };
-    println!("created {} {} (id {})", created.role, created.email, created.id);
+    println!(
+        "created {} {} (id {})",
+        created.role, created.email, created.id
+    );
     if generated {
         println!("password: {password}");
     }
@@ -172,7 +219,12 @@ async fn create_token(args: TokenCreateArgs) -> Result<()> {
     };
     let token = zaffre_server::auth::random_token();
     store
-        .create_api_token(first.account.id, user.id, &zaffre_server::auth::sha256_hex(&token), &args.description)
+        .create_api_token(
+            first.account.id,
+            user.id,
+            &zaffre_server::auth::sha256_hex(&token),
+            &args.description,
+        )
         .await
         .context("could not store the token")?;
     // The token alone on stdout, so scripts can capture it.

@@ -23,7 +23,11 @@ pub struct Overrides {
 
 /// Builds the configuration from every source, in order, and validates it.
 pub fn load(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
-    let file = overrides.common.config.clone().or_else(|| env("ZAFFRE_CONFIG").map(PathBuf::from));
+    let file = overrides
+        .common
+        .config
+        .clone()
+        .or_else(|| env("ZAFFRE_CONFIG").map(PathBuf::from));
     let mut config = match &file {
         Some(path) => read_file(path)?,
         None => Config::default(),
@@ -38,14 +42,18 @@ pub fn load(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Resu
     if let Some(url) = &overrides.common.database_url {
         config.database_url = Secret::new(url.clone());
     }
-    config.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
+    config
+        .validate()
+        .map_err(anyhow::Error::msg)
+        .context("invalid configuration")?;
     Ok(config)
 }
 
 fn read_file(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not read the configuration file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("the configuration file {} is not valid", path.display()))
+    toml::from_str(&text)
+        .with_context(|| format!("the configuration file {} is not valid", path.display()))
 }
 
 fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Result<()> {
@@ -53,7 +61,10 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     where
         T::Err: std::fmt::Display,
     {
-        value.trim().parse().map_err(|e| anyhow::anyhow!("{name}={value:?} is not valid: {e}"))
+        value
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={value:?} is not valid: {e}"))
     }
     if let Some(v) = env("ZAFFRE_LISTEN") {
         config.listen = parsed("ZAFFRE_LISTEN", &v)?;
@@ -109,7 +120,10 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -117,12 +131,22 @@ mod tests {
     fn precedence_is_defaults_file_env_flags() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("z.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:1000\"\nrate_limit_per_minute = 5\nsession_hours = 3\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1000\"\nrate_limit_per_minute = 5\nsession_hours = 3\n",
+        )
+        .unwrap();
         let overrides = Overrides {
-            common: CommonArgs { config: Some(file), ..CommonArgs::default() },
+            common: CommonArgs {
+                config: Some(file),
+                ..CommonArgs::default()
+            },
             listen: Some("127.0.0.1:3000".parse().unwrap()),
         };
-        let env = env_of(&[("ZAFFRE_LISTEN", "127.0.0.1:2000"), ("ZAFFRE_RATE_LIMIT_PER_MINUTE", "9")]);
+        let env = env_of(&[
+            ("ZAFFRE_LISTEN", "127.0.0.1:2000"),
+            ("ZAFFRE_RATE_LIMIT_PER_MINUTE", "9"),
+        ]);
         let config = load(&overrides, &env).unwrap();
         assert_eq!(config.listen.port(), 3000, "flag beats env");
         assert_eq!(config.rate_limit_per_minute, 9, "env beats file");
@@ -143,10 +167,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("z.toml");
         std::fs::write(&file, "lissen = \"x\"\n").unwrap();
-        let overrides = Overrides { common: CommonArgs { config: Some(file), ..CommonArgs::default() }, listen: None };
+        let overrides = Overrides {
+            common: CommonArgs {
+                config: Some(file),
+                ..CommonArgs::default()
+            },
+            listen: None,
+        };
         let err = load(&overrides, &env_of(&[])).unwrap_err();
         assert!(format!("{err:#}").contains("lissen"), "{err:#}");
-        let err = load(&Overrides::default(), &env_of(&[("ZAFFRE_CONFIG", "/nonexistent/z.toml")])).unwrap_err();
+        let err = load(
+            &Overrides::default(),
+            &env_of(&[("ZAFFRE_CONFIG", "/nonexistent/z.toml")]),
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("/nonexistent/z.toml"));
     }
 }
