@@ -9,6 +9,7 @@ import { clearAllDrafts } from './drafts.js';
 import { h, replace } from './dom.js';
 import { closeMenus, toggleMenu } from './ui.js';
 import './app-locations.js';
+import { startAppHost, stopAppHost } from './host/bridge.js';
 import { initials, avatarHue } from './format.js';
 import { renderLogin } from './pages/login.js';
 import { renderTicketList } from './pages/ticket-list.js';
@@ -151,12 +152,14 @@ export function startSession(data) {
   for (const el of document.querySelectorAll('[data-admin-only]')) /** @type {HTMLElement} */ (el).hidden = !isAdmin();
   startLive();
   loadDirectory().catch((err) => console.error('directory', err));
+  startAppHost();
 }
 
 /** The server said our session is gone: keep drafts (pages persist them) and ask to sign in again. */
 function sessionExpired() {
   if (sessionLost) return;
   sessionLost = true;
+  stopAppHost();
   stopLive();
   setCsrfToken(null);
   setSession(null, null);
@@ -169,6 +172,7 @@ function sessionExpired() {
 async function logout() {
   try { await post('/auth/logout', {}); } catch { /* already signed out is fine */ }
   clearAllDrafts();
+  stopAppHost();
   stopLive();
   setCsrfToken(null);
   setSession(null, null);

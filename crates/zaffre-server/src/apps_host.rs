@@ -304,15 +304,26 @@ fn harden(mut response: Response, config: &Config, host: &str) -> Response {
     response
 }
 
-/// A file of an app, from the store.
+/// A file of an app, from the store. App ids are global, but the store is
+/// scoped by account: the app is looked up in the default account (zaffre's
+/// single-account deployments); other accounts' apps are not found.
 async fn load_app_file(
     state: &AppState,
     app_id: i64,
     path: &str,
 ) -> Result<Option<Vec<u8>>, ApiError> {
-    // App files arrive with the apps store (issue 4); until then every app is empty.
-    let _ = (state, app_id, path);
-    Ok(None)
+    let Some(account) = state.accounts.resolve(state, None).await? else {
+        return Ok(None);
+    };
+    match state
+        .store
+        .get_app_file(account, zaffre_domain::AppId(app_id), path)
+        .await
+    {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(zaffre_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The SDK as served: comment lines and indentation removed, which roughly
