@@ -306,7 +306,7 @@ fn bench_engine(
         settings.duration.as_secs(),
         settings.warmup.as_secs()
     );
-    let reads_max = loadgen::run(&target, &reads, &closed(Mode::Closed))?;
+    let reads_max = server.measure(&target, &reads, &closed(Mode::Closed))?;
     print_report(&reads_max);
     server.ensure_alive()?;
     if reads_max.ok == 0 {
@@ -318,7 +318,7 @@ fn bench_engine(
         "\n---- {}: GET /api/v2/tickets/{{id}}.json, open loop at {open_rate:.0}/s",
         engine.name()
     );
-    let reads_open = loadgen::run(&target, &reads, &closed(Mode::Open { rate: open_rate }))?;
+    let reads_open = server.measure(&target, &reads, &closed(Mode::Open { rate: open_rate }))?;
     print_report(&reads_open);
     server.ensure_alive()?;
 
@@ -335,7 +335,7 @@ fn bench_engine(
         engine.name(),
         ticket_ids.len()
     );
-    let writes = loadgen::run(
+    let writes = server.measure(
         &target,
         &Workload::UpdatePriority {
             ticket_ids: ticket_ids.clone(),
@@ -393,8 +393,13 @@ fn print_report(report: &Report) {
     let generator = report.generator_share().map_or_else(String::new, |share| {
         format!(", load generator CPU {:.0}% of a core", share * 100.0)
     });
+    let server = report
+        .server_cpu_per_request()
+        .map_or_else(String::new, |cpu| {
+            format!(", server CPU {:.0} µs per request", cpu.as_secs_f64() * 1e6)
+        });
     println!(
-        "{:.0} req/s ({} ok in {} s), {latency}, errors: {}{generator}",
+        "{:.0} req/s ({} ok in {} s), {latency}, errors: {}{generator}{server}",
         report.rps(),
         report.ok,
         report.duration.as_secs(),
@@ -562,6 +567,17 @@ impl Server {
                 START_TIMEOUT.as_secs()
             ),
         }
+    }
+
+    /// Runs the load generator and adds the server's CPU time over the run.
+    fn measure(&mut self, target: &Target, workload: &Workload, plan: &Plan) -> Result<Report> {
+        let pid = self.child.id().to_string();
+        let before = loadgen::cpu_of(&pid);
+        let mut report = loadgen::run(target, workload, plan)?;
+        report.server_cpu = loadgen::cpu_of(&pid)
+            .zip(before)
+            .map(|(after, before)| after.saturating_sub(before));
+        Ok(report)
     }
 
     fn ensure_alive(&mut self) -> Result<()> {

@@ -93,6 +93,8 @@ pub struct Report {
     pub generator_cpu: Option<Duration>,
     /// Wall time of the whole run, warm-up included, to put `generator_cpu` against.
     pub wall: Duration,
+    /// The server's CPU time over the run, when the caller measured it.
+    pub server_cpu: Option<Duration>,
 }
 
 impl Report {
@@ -100,6 +102,16 @@ impl Report {
     pub fn generator_share(&self) -> Option<f64> {
         let cpu = self.generator_cpu?;
         (self.wall > Duration::ZERO).then(|| cpu.as_secs_f64() / self.wall.as_secs_f64())
+    }
+
+    /// The server's CPU time per request, extrapolating the measured rate
+    /// over the warm-up too. Unlike req/s, this hardly depends on what else
+    /// the machine is doing, so it says what two idle cores could reach.
+    pub fn server_cpu_per_request(&self) -> Option<Duration> {
+        let cpu = self.server_cpu?;
+        let requests = (self.ok + self.error_count()) as f64 * self.wall.as_secs_f64()
+            / self.duration.as_secs_f64();
+        (requests >= 1.0).then(|| Duration::from_secs_f64(cpu.as_secs_f64() / requests))
     }
 
     pub fn rps(&self) -> f64 {
@@ -408,6 +420,7 @@ async fn run_async(target: &Target, workload: &Workload, plan: &Plan) -> Result<
             .zip(cpu_before)
             .map(|(after, before)| after.saturating_sub(before)),
         wall: start.elapsed(),
+        server_cpu: None,
     })
 }
 
@@ -512,9 +525,15 @@ fn pace(
     in_window
 }
 
-/// This process's user and system CPU time so far, from /proc/self/stat.
+/// This process's user and system CPU time so far.
 fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_of("self")
+}
+
+/// A process's user and system CPU time so far (all its threads), from
+/// `/proc/<pid>/stat`; `pid` may be `self`.
+pub fn cpu_of(pid: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name, in parentheses, may hold spaces: count from after it.
     let after_name = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = after_name.split_whitespace().collect();

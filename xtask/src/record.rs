@@ -60,13 +60,17 @@ fn row(out: &mut String, engine: Engine, request: &str, load: &str, r: &Report) 
     let generator = r
         .generator_share()
         .map_or_else(|| "–".to_owned(), |share| format!("{:.0}%", share * 100.0));
+    let server = r.server_cpu_per_request().map_or_else(
+        || "–".to_owned(),
+        |cpu| format!("{:.0} µs", cpu.as_secs_f64() * 1e6),
+    );
     let errors = match r.error_count() {
         0 => "0".to_owned(),
         n => format!("**{n}**"),
     };
     let _ = writeln!(
         out,
-        "| {} | {request} | {load} | {} | {} | {} | {} | {} | {errors} | {generator} |",
+        "| {} | {request} | {load} | {} | {} | {} | {} | {} | {errors} | {generator} | {server} |",
         engine.name(),
         thousands(r.rps()),
         cell(|l| l.p50),
@@ -79,8 +83,8 @@ fn row(out: &mut String, engine: Engine, request: &str, load: &str, r: &Report) 
 /// The results as a markdown table.
 pub fn table(results: &[EngineResult], settings: &Settings) -> String {
     let mut out = String::from(
-        "| engine | request | load | req/s | p50 | p90 | p99 | max | errors | generator CPU |\n\
-         |---|---|---|--:|--:|--:|--:|--:|--:|--:|\n",
+        "| engine | request | load | req/s | p50 | p90 | p99 | max | errors | generator CPU | server CPU per request |\n\
+         |---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
     );
     let c = settings.connections;
     for r in results {
