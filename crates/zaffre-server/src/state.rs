@@ -74,6 +74,9 @@ fn secret_box(config: &Config) -> SecretBox {
     SecretBox::generate()
 }
 
+/// A subdomain lookup's answer and when it was made.
+type CachedAccount = (Option<AccountId>, Instant);
+
 /// Maps a request's Host to an account: `acme.example.com` addresses the
 /// account with subdomain `acme` when there is one, anything else the default
 /// (oldest) account. Answers are cached: accounts are never renamed, and
@@ -81,7 +84,7 @@ fn secret_box(config: &Config) -> SecretBox {
 #[derive(Clone, Default)]
 pub struct AccountResolver {
     default: Arc<RwLock<Option<AccountId>>>,
-    by_subdomain: Arc<RwLock<HashMap<String, (Option<AccountId>, Instant)>>>,
+    by_subdomain: Arc<RwLock<HashMap<String, CachedAccount>>>,
 }
 
 impl AccountResolver {

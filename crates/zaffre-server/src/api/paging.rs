@@ -7,6 +7,7 @@
 //! and `links: {next, prev}`. Cursors are opaque to clients (URL-safe base64
 //! of the last row's id) and page in id order.
 
+use axum::http::Uri;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use zaffre_domain::search::Page;
@@ -79,19 +80,19 @@ impl PageRequest {
         }
     }
 
-    /// Adds the pagination fields to a list body. `path` is the request's path;
-    /// `query` its query string, whose paging parameters are replaced; `last_id`
+    /// Adds the pagination fields to a list body. `uri` is the request's URI,
+    /// whose paging parameters are replaced in the links; `last_id`
     /// the id of the last row returned (for cursors); `total`/`has_more` from the store.
     pub fn decorate(
         &self,
         body: &mut Map<String, Value>,
         base: &BaseUrl,
-        path: &str,
-        query: Option<&str>,
+        uri: &Uri,
         total: Option<u64>,
         has_more: bool,
         last_id: Option<i64>,
     ) {
+        let (path, query) = (uri.path(), uri.query());
         let kept: Vec<(String, String)> =
             serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or(""))
                 .unwrap_or_default()
@@ -200,8 +201,7 @@ mod tests {
         req.decorate(
             &mut body,
             &BaseUrl("http://h".into()),
-            "/api/v2/tickets.json",
-            Some("page%5Bsize%5D=2&sort_by=id"),
+            &Uri::from_static("/api/v2/tickets.json?page%5Bsize%5D=2&sort_by=id"),
             None,
             true,
             Some(42),
@@ -231,8 +231,7 @@ mod tests {
         req.decorate(
             &mut body,
             &BaseUrl("http://h".into()),
-            "/x",
-            None,
+            &Uri::from_static("/x"),
             Some(20),
             false,
             None,

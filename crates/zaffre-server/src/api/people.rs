@@ -145,8 +145,7 @@ pub fn list_body<T>(
     paging.decorate(
         &mut body,
         base,
-        uri.path(),
-        uri.query(),
+        uri,
         listing.total,
         listing.has_more,
         listing.items.last().map(id_of),

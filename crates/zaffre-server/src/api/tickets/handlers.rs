@@ -134,8 +134,7 @@ pub async fn list_tickets(
     page.decorate(
         &mut body,
         &base,
-        uri.path(),
-        uri.query(),
+        &uri,
         listing.total,
         listing.has_more,
         last,
@@ -426,15 +425,7 @@ pub async fn list_comments(
         .await?;
     }
     let last = shown.last().map(|c| c.id.get());
-    page.decorate(
-        &mut body,
-        &base,
-        uri.path(),
-        uri.query(),
-        total,
-        has_more,
-        last,
-    );
+    page.decorate(&mut body, &base, &uri, total, has_more, last);
     Ok(Json(Value::Object(body)))
 }
 
@@ -476,15 +467,7 @@ pub async fn list_audits(
         Value::Array(shown.iter().map(|a| shapes::audit(a, &comments)).collect()),
     );
     let last = shown.last().map(|a| a.id.get());
-    page.decorate(
-        &mut body,
-        &base,
-        uri.path(),
-        uri.query(),
-        total,
-        has_more,
-        last,
-    );
+    page.decorate(&mut body, &base, &uri, total, has_more, last);
     Ok(Json(Value::Object(body)))
 }
 

@@ -256,15 +256,7 @@ pub async fn search(
     let mut body = Map::new();
     body.insert("results".into(), Value::Array(results));
     body.insert("facets".into(), Value::Null);
-    page.decorate(
-        &mut body,
-        &base,
-        uri.path(),
-        uri.query(),
-        total,
-        false,
-        None,
-    );
+    page.decorate(&mut body, &base, &uri, total, false, None);
     Ok(Json(Value::Object(body)))
 }
 
