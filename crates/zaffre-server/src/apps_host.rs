@@ -168,7 +168,7 @@ pub fn workspace_csp(config: &Config, request_host: &str) -> String {
 /// Who may frame an app page: the workspace's origin(s). With a public URL,
 /// that origin and its account subdomains; on localhost, the loopback names
 /// on the request's port (never `*.localhost`, which would include other
-/// apps' origins).
+/// apps' origins; `[::1]` cannot be named there).
 fn frame_ancestors(config: &Config, request_host: &str) -> String {
     if let Ok(url) = url::Url::parse(&config.public_url) {
         let origin = url.origin().ascii_serialization();
@@ -181,7 +181,8 @@ fn frame_ancestors(config: &Config, request_host: &str) -> String {
         };
     }
     let (_, port) = scheme_and_port(config, request_host);
-    format!("http://localhost{port} http://127.0.0.1{port} http://[::1]{port}")
+    // Chromium does not accept IPv6 literals in frame-ancestors.
+    format!("http://localhost{port} http://127.0.0.1{port}")
 }
 
 /// The CSP of every app page. Apps in the wild use inline scripts, CDNs,
@@ -540,9 +541,8 @@ mod tests {
             .contains("frame-src http://*.localhost:4567; frame-ancestors 'none'"));
         assert!(workspace_csp(&prod, "help.example.com")
             .contains("frame-src https://*.zaffre-apps.net;"));
-        assert!(app_csp(&local, "app-3.localhost:4567").ends_with(
-            "frame-ancestors http://localhost:4567 http://127.0.0.1:4567 http://[::1]:4567"
-        ));
+        assert!(app_csp(&local, "app-3.localhost:4567")
+            .ends_with("frame-ancestors http://localhost:4567 http://127.0.0.1:4567"));
         assert!(app_csp(&prod, "app-3.zaffre-apps.net")
             .ends_with("frame-ancestors https://help.example.com https://*.help.example.com"));
     }
