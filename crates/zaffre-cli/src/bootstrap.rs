@@ -159,7 +159,7 @@ mod key_tests {
         // A configured key wins and no file is needed.
         let mut configured = zaffre_server::Config {
             data_dir: dir.path().join("elsewhere"),
-            secret_key: zaffre_server::Secret::new(first.clone()),
+            secret_key: zaffre_server::Secret::new(first),
             ..Default::default()
         };
         ensure_secret_key(&mut configured).unwrap();

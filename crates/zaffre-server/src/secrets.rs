@@ -202,7 +202,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, SecretError::WrongKey { .. }), "{err}");
         // Even with a forged key id, the wrong key cannot open it.
-        let mut forged = sealed.clone();
+        let mut forged = sealed;
         forged.key_id = boxed(2).key_id().to_owned();
         assert!(matches!(
             boxed(2).open(AccountId(1), InstallationId(2), &forged),
@@ -226,7 +226,7 @@ mod tests {
         let mut tampered = sealed.clone();
         tampered.ciphertext[0] ^= 1;
         assert!(b.open(AccountId(1), InstallationId(2), &tampered).is_err());
-        let mut bad_nonce = sealed.clone();
+        let mut bad_nonce = sealed;
         bad_nonce.nonce[3] ^= 1;
         assert!(b.open(AccountId(1), InstallationId(2), &bad_nonce).is_err());
         bad_nonce.nonce.truncate(5);
