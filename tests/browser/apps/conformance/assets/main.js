@@ -1,0 +1,10 @@
+// A test app with no behaviour of its own: the browser tests drive `window.client` from outside
+// and read what it received from `window.seen`.
+window.seen = [];
+window.client = ZAFClient.init(function (data) {
+  window.registered = data;
+  document.getElementById('state').textContent = 'registered';
+});
+window.listen = function (name) {
+  window.client.on(name, function (message) { window.seen.push([name, message === undefined ? null : message]); });
+};
