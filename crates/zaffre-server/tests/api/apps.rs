@@ -541,3 +541,21 @@ async fn a_secure_value_never_leaves_the_server_in_plain_text() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn oversized_uploads_and_zip_bombs_are_refused() {
+    let app = TestApp::sqlite(|c| c.max_upload_bytes = 64 * 1024).await;
+    let seen = Seen::default();
+    // Over max_upload_bytes: 413 before anything is parsed.
+    let (status, body) = upload(&app, &seen, &app.admin, vec![0u8; 100 * 1024]).await;
+    assert_eq!(status, 413, "{body}");
+    // A small zip that inflates 1000×: refused by the package reader.
+    let mut files = app_files("Bomb");
+    files.push(("assets/zeros.bin.txt".into(), vec![0u8; 4 * 1024 * 1024]));
+    let zip = zip_of(files);
+    assert!(zip.len() < 64 * 1024);
+    let (status, body) = upload(&app, &seen, &app.admin, zip).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["findings"][0]["key"], "zip_bomb", "{body}");
+    assert!(app.store.list_apps(app.account).await.unwrap().is_empty());
+}
