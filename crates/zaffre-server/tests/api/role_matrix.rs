@@ -69,6 +69,8 @@ const N: u16 = 404; // not found (another account's id, or a ticket the end-user
 #[rustfmt::skip]
 pub const ROWS: &[Row] = &[
     // --- tickets ---            anonymous, end-user, agent, admin, other account
+    // First, while the other account has no tickets: its admin must count none of these.
+    row("GET", "/api/v2/tickets/count.json", None, [A, 200, 200, 200, 200]),
     row("GET", "/api/v2/tickets.json", None, [A, 200, 200, 200, 200]),
     row("POST", "/api/v2/tickets.json", Some(r#"{"ticket": {"subject": "Matrix {n}", "comment": {"body": "Hello"}}}"#), [A, 201, 201, 201, 201]),
     row("GET", "/api/v2/tickets/show_many.json?ids={ann_ticket},{bob_ticket}", None, [A, 200, 200, 200, 200]),
@@ -386,8 +388,14 @@ fn leak(path: &str, body: &Value) -> Option<String> {
     if text.contains("@example.com") {
         return Some("mentions an @example.com user".into());
     }
-    if path.contains("search") && body.get("count").is_some_and(|c| c != 0) {
-        return Some(format!("search counts {}", body["count"]));
+    // Counts carry no rows to spot the marker in: the other account's admin
+    // must count nothing (searches are for the marker; the ticket count runs
+    // before that account has tickets of its own).
+    if path.contains("count") {
+        let count = body["count"].get("value").unwrap_or(&body["count"]);
+        if count != 0 {
+            return Some(format!("counts {count}"));
+        }
     }
     None
 }
