@@ -108,3 +108,26 @@ test('a frame zaffre did not create cannot drive the host, even on the app origi
   assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), before);
   await context.close();
 });
+
+test('every app origin serves the zaffre SDK, under 4 KB gzipped', async (t) => {
+  const { request } = await import('node:http');
+  const { gzipSync } = await import('node:zlib');
+  const port = new URL(server.url).port;
+  /** @type {{status: number, type: string, body: Buffer}} */
+  const res = await new Promise((resolve, reject) => {
+    // Node does not resolve *.localhost; send the app origin's Host to the loopback address.
+    const req = request({ host: '127.0.0.1', port, path: '/__zaffre/zaf_sdk.js', headers: { Host: `app-${installed.appId}.localhost:${port}` } }, (r) => {
+      /** @type {Buffer[]} */
+      const chunks = [];
+      r.on('data', (c) => chunks.push(c));
+      r.on('end', () => resolve({ status: r.statusCode ?? 0, type: String(r.headers['content-type']), body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.type, 'text/javascript; charset=utf-8');
+  const gz = gzipSync(res.body, { level: 9 }).length;
+  t.diagnostic(`zaffre SDK as served: ${res.body.length} bytes, ${gz} bytes gzipped`);
+  assert.ok(gz <= 4096, `${gz} bytes gzipped`);
+});
