@@ -2,6 +2,7 @@
 // and read what it received from `window.seen`.
 window.seen = [];
 window.client = ZAFClient.init(function (data) {
+  window.registeredAt = performance.timeOrigin + performance.now();
   window.registered = data;
   document.getElementById('state').textContent = 'registered';
 });
