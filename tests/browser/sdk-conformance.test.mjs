@@ -18,6 +18,9 @@ let browser;
 let installed;
 /** Zendesk's SDK as a classic script that sets window.ZAFClient. */
 let officialBundle = '';
+/** One signed-in browser context for every test: sign-ins are rate limited per email. */
+/** @type {import('playwright-core').BrowserContext} */
+let signedIn;
 
 before(async () => {
   server = await startServer();
@@ -29,6 +32,10 @@ before(async () => {
     bundle: true, format: 'iife', globalName: 'ZAFClient', write: false, minify: true, platform: 'browser',
   });
   officialBundle = out.outputFiles[0].text;
+  const first = await newPage(browser);
+  await login(first.page, server.url);
+  signedIn = first.context;
+  await first.page.close();
 });
 after(async () => {
   await browser?.close();
@@ -36,31 +43,31 @@ after(async () => {
 });
 
 /**
- * Opens a ticket page with the conformance app registered in its sidebar.
+ * Opens a ticket page (or `path`) with the conformance app registered in `where`.
  * @param {'zaffre'|'zendesk'} sdk
  * @param {string} [path]
+ * @param {string} [where]
  */
-async function open(sdk, path) {
+async function open(sdk, path, where = 'ticket_sidebar') {
   const ticket = await someOpenTicket(server);
-  const { page, context, errors } = await newPage(browser);
+  const page = await signedIn.newPage();
   if (sdk === 'zendesk') {
-    await context.route('**/__zaffre/zaf_sdk.js', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: officialBundle }));
+    // Routes of a page apply to its iframes too.
+    await page.route('**/__zaffre/zaf_sdk.js', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: officialBundle }));
   }
-  await login(page, server.url, path ?? `/tickets/${ticket.id}`);
-  const frame = /** @type {import('playwright-core').Frame} */ (await waitFor(() => page.frames().find((f) =>
-    f.url().startsWith(`http://app-${installed.appId}.localhost:`) && new URL(f.url()).pathname === '/assets/iframe.html'
-    && f.parentFrame() === page.mainFrame() && f.name() === '' && page.locator('.apps-panel .app-frame').count()),
-  { message: 'the app iframe appears' }));
+  await page.goto(server.url + (path ?? `/tickets/${ticket.id}`));
+  await page.locator('#shell:not([hidden])').waitFor();
+  // Each test closes its page; the signed-in context stays.
+  const context = { close: () => page.close() };
   const sidebar = /** @type {import('playwright-core').Frame} */ (await waitFor(async () => {
     for (const f of page.frames()) {
       if (!f.url().startsWith(`http://app-${installed.appId}.localhost:`)) continue;
       const loc = await f.evaluate(() => /** @type {any} */ (window).registered?.context?.location).catch(() => null);
-      if (loc === 'ticket_sidebar') return f;
+      if (loc === where) return f;
     }
     return null;
-  }, { message: 'the sidebar app registers' }));
-  void frame;
-  return { page, context, errors, ticket, frame: sidebar };
+  }, { message: `the ${where} app registers` }));
+  return { page, context, ticket, frame: sidebar };
 }
 
 /** Runs code in the app frame with its client. @param {import('playwright-core').Frame} frame @param {string} body */
@@ -179,6 +186,20 @@ for (const sdk of /** @type {const} */ (['zaffre', 'zendesk'])) {
     await page.locator('.toast', { hasText: 'updated' }).waitFor();
     seen = /** @type {any[]} */ (await inApp(frame, 'return window.seen.map((s) => s[0]);'));
     assert.ok(seen.includes('ticket.submit.done'));
+    await context.close();
+  });
+
+  test(`${sdk} SDK: user_sidebar reads the user of its page, not the ticket`, async () => {
+    const ticket = await someOpenTicket(server);
+    const { user } = await server.api('GET', `/api/v2/users/${ticket.requester_id}.json`);
+    const { frame, context } = await open(sdk, `/users/${user.id}`, 'user_sidebar');
+    const reg = /** @type {any} */ (await inApp(frame, 'return window.registered;'));
+    assert.equal(reg.context.userId, user.id);
+    const got = /** @type {any} */ (await inApp(frame, "return client.get(['user.id', 'user.name', 'user.email', 'ticket.subject']);"));
+    assert.equal(got['user.id'], user.id);
+    assert.equal(got['user.name'], user.name);
+    assert.equal(got['user.email'], user.email);
+    assert.equal(got.errors['ticket.subject'].name, 'APIUnavailable');
     await context.close();
   });
 
