@@ -203,6 +203,28 @@ for (const sdk of /** @type {const} */ (['zaffre', 'zendesk'])) {
     await context.close();
   });
 
+  test(`${sdk} SDK: a top_bar instance opens its popover and hears pane.activated`, async () => {
+    const { page, frame, context } = await open(sdk);
+    const topGuid = /** @type {string} */ (await inApp(frame, `const all = (await client.get('instances')).instances;
+      return Object.keys(all).find((g) => all[g].location === 'top_bar');`));
+    assert.ok(topGuid, 'the top_bar instance is listed');
+    const top = /** @type {import('playwright-core').Frame} */ (await waitFor(() => page.frames().find((f) =>
+      new URL(f.url()).searchParams.get('app_guid') === topGuid), { message: 'the top_bar frame exists' }));
+    await waitFor(() => top.evaluate(() => Boolean(/** @type {any} */ (window).registered)), { message: 'the top_bar app registers' });
+    await top.evaluate(() => { /** @type {any} */ (window).listen('pane.activated'); });
+    await page.waitForTimeout(100);
+    assert.equal(await page.locator('#top-bar-popover').isHidden(), true);
+    await inApp(frame, `return client.instance(${JSON.stringify(topGuid)}).invoke('popover');`);
+    await page.locator('#top-bar-popover').waitFor({ state: 'visible' });
+    await waitFor(async () => JSON.stringify(await top.evaluate(() => /** @type {any} */ (window).seen)).includes('pane.activated'),
+      { message: 'pane.activated arrives' });
+    await inApp(frame, `return client.instance(${JSON.stringify(topGuid)}).invoke('popover', 'hide');`);
+    await page.locator('#top-bar-popover').waitFor({ state: 'hidden' });
+    const notTop = await inApp(frame, "return client.invoke('popover').then(() => 'resolved', (e) => e.message);");
+    assert.equal(notTop, '"popover" popover is for top_bar apps');
+    await context.close();
+  });
+
   test(`${sdk} SDK: instances, modals, triggers and request`, async () => {
     const { page, frame, context } = await open(sdk);
     const created = /** @type {any} */ (await inApp(frame, `const r = await client.invoke('instances.create',
