@@ -5,6 +5,7 @@
 //!   command, and the one `.ci/run` calls): prerequisites, formatting, the Rust
 //!   build and tests, lints, the TypeScript type check, and the JavaScript and
 //!   browser tests.
+//! - `cargo xtask fuzz` runs the package reader's fuzz targets for a while.
 //! - `cargo xtask bench api` measures the REST API of a release build on
 //!   loopback and can record the figures in `docs/benchmarks.md`.
 //!
@@ -15,6 +16,7 @@
 //! benchmark figures and machine facts to the docs.
 
 mod bench;
+mod fuzz;
 mod loadgen;
 mod pg;
 mod prereq;
@@ -38,6 +40,8 @@ struct Cli {
 enum Command {
     /// Run every test: prerequisites, fmt, build, cargo test, clippy, tsc, JS and browser tests.
     Test(test::TestArgs),
+    /// Fuzz the manifest parser and the zip reader for a bounded time.
+    Fuzz(fuzz::FuzzArgs),
     /// Measure performance (a benchmark, not a timed test).
     Bench {
         #[command(subcommand)]
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Test(args) => test::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench {
             target: BenchTarget::Api(args),
         } => bench::run_api(&args),
