@@ -94,28 +94,51 @@ impl TestApp {
     ) -> Self {
         let store = zaffre_store::connect(&url).await.expect("connect");
         let database_url = url.clone();
-        let account = store.create_account("support", "Support").await.expect("account");
-        let other = store.create_account("other", "Other").await.expect("other account");
-        store.ensure_system_fields(account.id).await.expect("fields");
+        let account = store
+            .create_account("support", "Support")
+            .await
+            .expect("account");
+        let other = store
+            .create_account("other", "Other")
+            .await
+            .expect("other account");
+        store
+            .ensure_system_fields(account.id)
+            .await
+            .expect("fields");
         store.ensure_system_fields(other.id).await.expect("fields");
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let host = format!("127.0.0.1:{}", addr.port());
         let other_host = format!("other.localhost:{}", addr.port());
         let admin = actor(&store, account.id, "admin@example.com", Role::Admin, &host).await;
         let agent = actor(&store, account.id, "agent@example.com", Role::Agent, &host).await;
         let end_user = actor(&store, account.id, "ann@example.com", Role::EndUser, &host).await;
-        let other_end_user = actor(&store, account.id, "bob@example.com", Role::EndUser, &host).await;
-        let foreign_admin = actor(&store, other.id, "admin@other.example", Role::Admin, &other_host).await;
+        let other_end_user =
+            actor(&store, account.id, "bob@example.com", Role::EndUser, &host).await;
+        let foreign_admin = actor(
+            &store,
+            other.id,
+            "admin@other.example",
+            Role::Admin,
+            &other_host,
+        )
+        .await;
 
-        let mut config = Config { rate_limit_per_minute: 0, ..Config::default() };
+        let mut config = Config {
+            rate_limit_per_minute: 0,
+            ..Config::default()
+        };
         tweak(&mut config);
         let state = AppState::new(store.clone(), config);
         let stop = CancellationToken::new();
         let signal = stop.clone();
         tokio::spawn(async move {
-            let _ = zaffre_server::serve(listener, state, async move { signal.cancelled().await }).await;
+            let _ = zaffre_server::serve(listener, state, async move { signal.cancelled().await })
+                .await;
         });
         TestApp {
             base: format!("http://{host}"),
@@ -156,7 +179,13 @@ impl TestApp {
     }
 
     /// A write as `who` with a JSON body.
-    pub async fn write(&self, who: &Actor, method: Method, path: &str, body: &Value) -> (u16, Value) {
+    pub async fn write(
+        &self,
+        who: &Actor,
+        method: Method,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Value) {
         send(self.request(who, method, path).json(body)).await
     }
 }
@@ -191,7 +220,12 @@ async fn actor(store: &DynStore, account: AccountId, email: &str, role: Role, ho
         .create_api_token(account, user.id, &auth::sha256_hex(&token), "test")
         .await
         .expect("token");
-    Actor { user, token, password, host: host.to_owned() }
+    Actor {
+        user,
+        token,
+        password,
+        host: host.to_owned(),
+    }
 }
 
 /// A throwaway PostgreSQL database, dropped (best effort) with the test.
@@ -205,11 +239,20 @@ impl PgDatabase {
     async fn create(base: &str) -> Self {
         use sqlx::Connection;
         let name = format!("zaffre_api_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(base).await.expect("PostgreSQL is not reachable at ZAFFRE_TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+        let mut conn = sqlx::PgConnection::connect(base)
+            .await
+            .expect("PostgreSQL is not reachable at ZAFFRE_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
         let mut url = url::Url::parse(base).expect("postgres url");
         url.set_path(&name);
-        PgDatabase { url: url.to_string(), admin_url: base.to_owned(), name }
+        PgDatabase {
+            url: url.to_string(),
+            admin_url: base.to_owned(),
+            name,
+        }
     }
 }
 
@@ -219,11 +262,17 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Dropping needs async I/O; a short-lived thread keeps Drop synchronous.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 use sqlx::Connection;
                 let mut conn = sqlx::PgConnection::connect(&admin_url).await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.ok()
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
             })
         })
         .join();
