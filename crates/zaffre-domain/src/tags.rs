@@ -47,7 +47,7 @@ mod tests {
     #[test]
     fn refuses_overlong_and_control_characters() {
         let long = "x".repeat(MAX_TAG_LEN + 1);
-        assert_eq!(normalize([long.as_str()]), Err(long.clone()));
+        assert_eq!(normalize([long.as_str()]), Err(long));
         assert!(normalize(["a\u{7}b"]).is_err());
     }
 }
