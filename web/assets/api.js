@@ -27,6 +27,11 @@ export function setCsrfToken(token) {
   csrfToken = token;
 }
 
+/** The current anti-CSRF token, for callers that build their own fetch (the app host's `client.request()`). */
+export function getCsrfToken() {
+  return csrfToken;
+}
+
 /** Called when any authenticated request answers 401. @param {() => void} handler */
 export function setUnauthorizedHandler(handler) {
   onUnauthorized = handler;

@@ -5,12 +5,13 @@
 // only if its event.source is an iframe zaffre created AND event.origin is that app's origin AND
 // its appGuid is that iframe's guid. An iframe may address only instances of its own
 // installation. Replies go to exactly one window with its exact origin, as JSON strings.
-import { get as apiGet, request as apiRequest, ApiError } from '../api.js';
+import { get as apiGet, ApiError } from '../api.js';
 import { session } from '../session.js';
 import { loadDirectory } from '../directory.js';
 import { h } from '../dom.js';
-import { setModal, setTopBarPopover, setNavPane } from '../app-locations.js';
+import { setModal, setTopBarPopover, setNavPane, appBox } from '../app-locations.js';
 import { getPath, setPath, invokeAction, zafEventsFor, ZafError } from './support-api.js';
+import { forwardRequest } from './request.js';
 
 /** How long a ticket.save hook may take before the save is aborted (Zendesk's documented limit). */
 export const HOOK_TIMEOUT_MS = 30_000;
@@ -140,7 +141,8 @@ window.addEventListener('message', (ev) => {
     return;
   }
   const req = /^request:(\d+)$/.exec(key);
-  if (req) void forwardRequest(inst, req[1], data.message);
+  // The installation is the sending iframe's, never one named in the options.
+  if (req) void forwardRequest({ installationId: inst.installation.id, post: (m) => post(inst, m), onDestroy: inst.onDestroy }, req[1], data.message);
   // session.live, __track__ and free-form messages need nothing.
 });
 
@@ -209,45 +211,6 @@ async function rpc(inst, data) {
     return;
   }
   reply({ result: { ...result, errors } });
-}
-
-/**
- * `client.request()`: the workspace's own API only, with the agent's session.
- * @param {Instance} inst @param {string} n @param {any} options
- */
-async function forwardRequest(inst, n, options) {
-  const o = options && typeof options === 'object' ? options : {};
-  const url = typeof o.url === 'string' ? o.url : '';
-  const method = String(o.type ?? o.method ?? 'GET').toUpperCase();
-  const done = (/** @type {unknown} */ value) => post(inst, { key: `zaf.request:${n}.done`, message: { responseArgs: [value] } });
-  const fail = (/** @type {Record<string, unknown>} */ value) => post(inst, { key: `zaf.request:${n}.fail`, message: { responseArgs: [value] } });
-  let path;
-  try {
-    const u = new URL(url, location.origin);
-    path = u.origin === location.origin && u.pathname.startsWith('/api/v2/') ? u.pathname + u.search : null;
-  } catch { path = null; }
-  if (!path || !['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) {
-    fail({ status: 0, statusText: 'error', responseText: 'zaffre forwards requests to its own /api/v2 only', responseJSON: null });
-    return;
-  }
-  let body;
-  if (o.data !== undefined && o.data !== null) {
-    if (method === 'GET' && typeof o.data === 'object') {
-      path += (path.includes('?') ? '&' : '?') + new URLSearchParams(o.data).toString();
-    } else if (typeof o.data === 'string') {
-      try { body = JSON.parse(o.data); } catch { fail({ status: 0, statusText: 'error', responseText: 'data must be JSON' }); return; }
-    } else {
-      body = o.data;
-    }
-  }
-  try {
-    const json = await apiRequest(method, path, body, { authRedirect: false });
-    done(o.httpCompleteResponse ? { status: json === null ? 204 : 200, responseJSON: json, responseText: json === null ? '' : JSON.stringify(json), headers: {} } : json);
-  } catch (err) {
-    const e = /** @type {any} */ (err);
-    fail({ status: e.status ?? 0, statusText: e.message ?? 'error', responseJSON: e.body ?? null,
-      responseText: e.body ? JSON.stringify(e.body) : '' });
-  }
 }
 
 /** @param {string|undefined|null} v */
