@@ -40,7 +40,7 @@ export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded; charset=UTF
 
 /**
  * An HTTP answer, from fetch or from the proxy's JSON.
- * @typedef {{status: number, statusText: string, headers: Record<string, string>, body: string}} HttpAnswer
+ * @typedef {{status: number, statusText: string, headers: Record<string, string>|Array<[string, string]>, body: string}} HttpAnswer
  */
 
 /**
@@ -229,7 +229,7 @@ function looksLikeJson(s) {
  * Turns an HTTP answer into the app's reply: the parsed body on 2xx (JSON when `dataType: 'json'`
  * or a JSON Content-Type, else text), `{status, responseJSON, responseText, headers}` with
  * `httpCompleteResponse`, and a jqXHR-like failure otherwise.
- * @param {HttpAnswer} answer @param {Pick<RequestOptions, 'dataType'|'httpCompleteResponse'>} o
+ * @param {HttpAnswer} answer @param {{dataType?: string, httpCompleteResponse?: boolean}} o
  * @returns {Reply}
  */
 export function shapeReply(answer, o) {
