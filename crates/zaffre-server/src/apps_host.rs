@@ -156,11 +156,19 @@ pub fn app_origin(config: &Config, request_host: &str, id: &str) -> String {
 /// framed (`frame-ancestors 'none'`), so in effect only app origins can be
 /// shown. A list of installed apps would break modals and apps installed
 /// while the page is open.
+///
+/// `connect-src` allows any https origin (and http ones when the workspace
+/// itself is plain http, as in development): `client.request({cors: true})`
+/// is a direct fetch from this page to the app's chosen service.
 pub fn workspace_csp(config: &Config, request_host: &str) -> String {
     let frames = app_origin(config, request_host, "*").replace("app-*.", "*.");
+    let connect = match scheme_and_port(config, request_host).0 {
+        "https" => "'self' https:",
+        _ => "'self' https: http:",
+    };
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; font-src 'self'; frame-src {frames}; frame-ancestors 'none'; \
+         connect-src {connect}; font-src 'self'; frame-src {frames}; frame-ancestors 'none'; \
          base-uri 'none'; form-action 'self'; object-src 'none'"
     )
 }
@@ -541,6 +549,10 @@ mod tests {
             .contains("frame-src http://*.localhost:4567; frame-ancestors 'none'"));
         assert!(workspace_csp(&prod, "help.example.com")
             .contains("frame-src https://*.zaffre-apps.net;"));
+        assert!(workspace_csp(&prod, "help.example.com").contains("connect-src 'self' https:;"));
+        assert!(
+            workspace_csp(&local, "127.0.0.1:4567").contains("connect-src 'self' https: http:;")
+        );
         assert!(app_csp(&local, "app-3.localhost:4567")
             .ends_with("frame-ancestors http://localhost:4567 http://127.0.0.1:4567"));
         assert!(app_csp(&prod, "app-3.zaffre-apps.net")
