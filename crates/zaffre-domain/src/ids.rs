@@ -104,3 +104,7 @@ define_id!(
     /// A job status (`POST /api/v2/apps.json` answers with one).
     JobId
 );
+define_id!(
+    /// One row of the egress proxy's audit log (one proxied call).
+    ProxyAuditId
+);

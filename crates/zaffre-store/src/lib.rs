@@ -19,10 +19,12 @@ use zaffre_domain::ticket::NewTicket;
 use zaffre_domain::*;
 
 pub mod apps;
+pub mod audit;
 mod connect;
 mod sql;
 
 pub use apps::AppStore;
+pub use audit::{AuditStore, NewProxyAudit, ProxyAuditEntry, ProxyAuditFilter};
 
 pub use connect::{connect, migrate, DatabaseUrl, Engine};
 
@@ -101,8 +103,9 @@ pub struct TicketWrite<'a> {
 ///
 /// Apps and installations are a separate group of methods, [`AppStore`], a
 /// supertrait: every `Store` is an `AppStore`, so a `DynStore` reaches both.
+/// The egress proxy's audit log, [`AuditStore`], is another such group.
 #[async_trait]
-pub trait Store: AppStore + Send + Sync + 'static {
+pub trait Store: AppStore + AuditStore + Send + Sync + 'static {
     /// Which engine this is, for logs and `/healthz`.
     fn engine(&self) -> Engine;
     /// A trivial round trip to the database.
