@@ -256,6 +256,7 @@ fn bench_engine(
         data_dir: data_dir.path.clone(),
         database_url: db_url.map(str::to_owned),
         password,
+        config: None,
     };
     let mut server = Server::start(zaffre, &env)?;
     println!("zaffre is listening on {}", server.addr);
@@ -368,7 +369,7 @@ fn bench_engine(
 }
 
 /// The 1-minute load average.
-fn load_average() -> Option<f64> {
+pub(crate) fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg")
         .ok()?
         .split_whitespace()
@@ -377,7 +378,7 @@ fn load_average() -> Option<f64> {
         .ok()
 }
 
-fn print_report(report: &Report) {
+pub(crate) fn print_report(report: &Report) {
     let latency = report.latency.map_or_else(
         || "no successful request".to_owned(),
         |l| {
@@ -414,10 +415,12 @@ fn print_report(report: &Report) {
 }
 
 /// What the server and the CLI are started with.
-struct ServerEnv {
-    data_dir: PathBuf,
-    database_url: Option<String>,
-    password: String,
+pub(crate) struct ServerEnv {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) database_url: Option<String>,
+    pub(crate) password: String,
+    /// A TOML config file (`--config`), for settings with no flag or variable.
+    pub(crate) config: Option<PathBuf>,
 }
 
 impl ServerEnv {
@@ -430,6 +433,9 @@ impl ServerEnv {
             }
         }
         cmd.arg("--data-dir").arg(&self.data_dir);
+        if let Some(config) = &self.config {
+            cmd.arg("--config").arg(config);
+        }
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
         }
@@ -444,7 +450,7 @@ impl ServerEnv {
 
 /// A token from `zaffre token create`; HTTP Basic with the password only if
 /// that fails, with a loud warning, since password checks are slow on purpose.
-fn authenticate(zaffre: &Path, env: &ServerEnv, addr: SocketAddr) -> Result<Target> {
+pub(crate) fn authenticate(zaffre: &Path, env: &ServerEnv, addr: SocketAddr) -> Result<Target> {
     let mut cmd = Command::new(zaffre);
     cmd.args(["token", "create", "--email", ADMIN_EMAIL]);
     env.apply(&mut cmd);
@@ -499,7 +505,7 @@ fn password_header(password: &str) -> String {
     basic(&format!("{ADMIN_EMAIL}:{password}"))
 }
 
-fn random_password() -> Result<String> {
+pub(crate) fn random_password() -> Result<String> {
     let mut bytes = [0u8; 18];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
@@ -509,14 +515,29 @@ fn random_password() -> Result<String> {
 
 /// The `zaffre serve` process. Dropping it kills the server, so an error
 /// anywhere in the benchmark does not leave it running.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Server {
-    fn start(zaffre: &Path, env: &ServerEnv) -> Result<Self> {
-        let mut cmd = Command::new(zaffre);
+    pub(crate) fn start(zaffre: &Path, env: &ServerEnv) -> Result<Self> {
+        Self::start_on(zaffre, env, None)
+    }
+
+    /// Starts the server, on the given CPUs (a `taskset -c` list) when some
+    /// are named: pinned from its first instruction, so its runtime sizes
+    /// itself to them.
+    pub(crate) fn start_on(zaffre: &Path, env: &ServerEnv, cpus: Option<&str>) -> Result<Self> {
+        let mut cmd = match cpus {
+            // taskset execs the server, so the child's pid is the server's.
+            Some(cpus) => {
+                let mut cmd = Command::new("taskset");
+                cmd.args(["-c", cpus]).arg(zaffre);
+                cmd
+            }
+            None => Command::new(zaffre),
+        };
         cmd.args(["serve", "--demo", "--listen", "127.0.0.1:0"]);
         env.apply(&mut cmd);
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -580,7 +601,7 @@ impl Server {
         Ok(report)
     }
 
-    fn ensure_alive(&mut self) -> Result<()> {
+    pub(crate) fn ensure_alive(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait().context("checking on zaffre")? {
             bail!("zaffre exited during the benchmark ({status})");
         }
@@ -588,7 +609,7 @@ impl Server {
     }
 
     /// Asks for a graceful shutdown (SIGTERM) and waits for it.
-    fn stop(mut self) -> Result<()> {
+    pub(crate) fn stop(mut self) -> Result<()> {
         self.ensure_alive()?;
         // std can only SIGKILL; `kill` is on every machine this runs on.
         proc::output(Command::new("kill").args(["-TERM", &self.child.id().to_string()]))
@@ -645,7 +666,7 @@ fn pump(stream: Box<dyn Read + Send>, found: &mpsc::Sender<SocketAddr>, tail: &M
 }
 
 /// The address in a `listening on http://127.0.0.1:PORT` line.
-fn listening_addr(line: &str) -> Option<SocketAddr> {
+pub(crate) fn listening_addr(line: &str) -> Option<SocketAddr> {
     let at = line.find("listening on http://")?;
     let rest = &line[at + "listening on http://".len()..];
     let end = rest
@@ -659,12 +680,12 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
 }
 
 /// A folder under the system's temporary directory, removed when dropped.
-struct TempDir {
-    path: PathBuf,
+pub(crate) struct TempDir {
+    pub(crate) path: PathBuf,
 }
 
 impl TempDir {
-    fn new(prefix: &str) -> Result<Self> {
+    pub(crate) fn new(prefix: &str) -> Result<Self> {
         let mut n = 0u32;
         loop {
             let path = std::env::temp_dir().join(format!("{prefix}-{n}"));

@@ -27,7 +27,7 @@ use anyhow::{bail, Context, Result};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -42,7 +42,7 @@ const DRAIN_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct Target {
     pub addr: SocketAddr,
-    /// The full `Authorization` header value.
+    /// The full `Authorization` header value; empty sends none.
     pub authorization: String,
 }
 
@@ -55,6 +55,16 @@ pub enum Workload {
     /// `ticket_ids[i % len]`, alternating its priority between high and low so
     /// that every request is a real change (and writes an audit entry).
     UpdatePriority { ticket_ids: Vec<u64> },
+    /// Any request, the same every time: `method path` with these extra
+    /// headers and this body (sent with `Content-Type: application/json`
+    /// when not empty). Used by `cargo xtask bench proxy` for its POSTs to
+    /// zaffre's proxy endpoint and for GETs carrying a secret header.
+    Fixed {
+        method: Method,
+        path: String,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        body: Bytes,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -188,15 +198,26 @@ fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
 struct Shared {
     target: Target,
     host: HeaderValue,
-    authorization: HeaderValue,
+    authorization: Option<HeaderValue>,
     json: HeaderValue,
     workload: Workload,
 }
 
 impl Shared {
     fn request(&self, connection: usize, n: u64) -> Result<Request<Full<Bytes>>> {
+        let mut extra: &[(HeaderName, HeaderValue)] = &[];
         let (method, uri, body) = match &self.workload {
             Workload::Get { path } => (Method::GET, path.clone(), Bytes::new()),
+            Workload::Fixed {
+                method,
+                path,
+                headers,
+                body,
+            } => {
+                extra = headers;
+                // Bytes clones are reference counts, not copies.
+                (method.clone(), path.clone(), body.clone())
+            }
             Workload::UpdatePriority { ticket_ids } => {
                 let id = ticket_ids[connection % ticket_ids.len()];
                 // Connections start on different values so neighbours sharing a
@@ -218,8 +239,13 @@ impl Shared {
             .method(method)
             .uri(uri)
             .header(HOST, self.host.clone())
-            .header(AUTHORIZATION, self.authorization.clone())
             .header(ACCEPT, self.json.clone());
+        if let Some(authorization) = &self.authorization {
+            builder = builder.header(AUTHORIZATION, authorization.clone());
+        }
+        for (name, value) in extra {
+            builder = builder.header(name.clone(), value.clone());
+        }
         if !body.is_empty() {
             builder = builder.header(CONTENT_TYPE, self.json.clone());
         }
@@ -335,8 +361,14 @@ async fn run_async(target: &Target, workload: &Workload, plan: &Plan) -> Result<
     let shared = Arc::new(Shared {
         target: target.clone(),
         host: HeaderValue::from_str(&target.addr.to_string()).context("Host header")?,
-        authorization: HeaderValue::from_str(&target.authorization)
-            .context("the Authorization header value is not valid")?,
+        authorization: if target.authorization.is_empty() {
+            None
+        } else {
+            Some(
+                HeaderValue::from_str(&target.authorization)
+                    .context("the Authorization header value is not valid")?,
+            )
+        },
         json: HeaderValue::from_static("application/json"),
         workload: workload.clone(),
     });
@@ -550,19 +582,39 @@ pub fn request_json(
     method: Method,
     path: &str,
 ) -> Result<(u16, serde_json::Value)> {
+    request_with_body(target, method, path, None)
+}
+
+/// Like [`request_json`], with a body and its content type.
+pub fn request_with_body(
+    target: &Target,
+    method: Method,
+    path: &str,
+    body: Option<(&str, Bytes)>,
+) -> Result<(u16, serde_json::Value)> {
     let runtime = runtime(1)?;
     runtime.block_on(async {
         let mut sender = connect(target.addr)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("connecting to {}", target.addr))?;
-        let request = Request::builder()
+        let mut builder = Request::builder()
             .method(method)
             .uri(path)
             .header(HOST, target.addr.to_string())
-            .header(AUTHORIZATION, &target.authorization)
-            .header(ACCEPT, "application/json")
-            .body(Full::new(Bytes::new()))
+            .header(ACCEPT, "application/json");
+        if !target.authorization.is_empty() {
+            builder = builder.header(AUTHORIZATION, &target.authorization);
+        }
+        let content = match body {
+            Some((content_type, bytes)) => {
+                builder = builder.header(CONTENT_TYPE, content_type);
+                bytes
+            }
+            None => Bytes::new(),
+        };
+        let request = builder
+            .body(Full::new(content))
             .context("building a request")?;
         let response = tokio::time::timeout(REQUEST_TIMEOUT, sender.send_request(request))
             .await

@@ -8,14 +8,17 @@
 //! - `cargo xtask fuzz` runs the package reader's fuzz targets for a while.
 //! - `cargo xtask bench api` measures the REST API of a release build on
 //!   loopback and can record the figures in `docs/benchmarks.md`.
+//! - `cargo xtask bench proxy` measures the egress proxy against a direct
+//!   call and nginx, the same way.
 //!
 //! Modules: [`test`] plans and runs the test steps, [`prereq`] checks and
 //! installs what they need, [`pg`] holds the few PostgreSQL chores both commands
 //! share, [`proc`] runs child processes, [`bench`] drives the server for a
-//! benchmark, [`loadgen`] is the HTTP load generator, and [`record`] writes the
+//! benchmark, [`bench_proxy`] the proxy benchmark, [`loadgen`] is the HTTP load generator, and [`record`] writes the
 //! benchmark figures and machine facts to the docs.
 
 mod bench;
+mod bench_proxy;
 mod fuzz;
 mod loadgen;
 mod pg;
@@ -53,6 +56,8 @@ enum Command {
 enum BenchTarget {
     /// Ticket reads and updates over the REST API, on SQLite and PostgreSQL.
     Api(bench::ApiArgs),
+    /// The egress proxy endpoint against a direct call and nginx `proxy_pass`.
+    Proxy(bench_proxy::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +68,9 @@ fn main() -> ExitCode {
         Command::Bench {
             target: BenchTarget::Api(args),
         } => bench::run_api(&args),
+        Command::Bench {
+            target: BenchTarget::Proxy(args),
+        } => bench_proxy::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,7 +40,7 @@ pub fn ms(d: Duration) -> String {
 }
 
 /// A whole number with thousands separators: 15,000.
-fn thousands(x: f64) -> String {
+pub(crate) fn thousands(x: f64) -> String {
     let digits = format!("{:.0}", x.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -140,16 +140,16 @@ pub fn targets(results: &[EngineResult]) -> String {
 }
 
 /// Facts that decide whether two sets of figures can be compared.
-struct Machine {
-    cpus: usize,
-    cpu_model: String,
-    memory: String,
-    kernel: String,
-    rustc: String,
-    commit: String,
+pub(crate) struct Machine {
+    pub(crate) cpus: usize,
+    pub(crate) cpu_model: String,
+    pub(crate) memory: String,
+    pub(crate) kernel: String,
+    pub(crate) rustc: String,
+    pub(crate) commit: String,
 }
 
-fn machine() -> Machine {
+pub(crate) fn machine() -> Machine {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu_model = cpuinfo
         .lines()
@@ -292,7 +292,7 @@ fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {
 /// Replaces the section between `<!-- key -->` and `<!-- /key -->`, or, when
 /// there is none, inserts it before the `<!-- bench:end -->` marker (which
 /// keeps the method notes at the end of the file), or appends it.
-fn replace_section(doc: &str, key: &str, section: &str) -> String {
+pub(crate) fn replace_section(doc: &str, key: &str, section: &str) -> String {
     let open = format!("<!-- {key} -->");
     let close = format!("<!-- /{key} -->");
     if let (Some(start), Some(end)) = (doc.find(&open), doc.find(&close)) {
@@ -317,7 +317,7 @@ fn replace_section(doc: &str, key: &str, section: &str) -> String {
 }
 
 /// Today's date and the time, in UTC, without a date library.
-fn utc_now() -> (String, String) {
+pub(crate) fn utc_now() -> (String, String) {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
