@@ -183,7 +183,7 @@ const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
 /// One line per finding: `file:json_path: error[key]: message`.
-fn print_findings(report: &Report, out: &mut dyn Write, color: bool) -> Result<()> {
+pub(crate) fn print_findings(report: &Report, out: &mut dyn Write, color: bool) -> Result<()> {
     for f in &report.findings {
         writeln!(out, "{}", render(f, color))?;
     }
@@ -208,7 +208,7 @@ fn render(f: &Finding, color: bool) -> String {
     )
 }
 
-fn print_summary(report: &Report, out: &mut dyn Write, color: bool) -> Result<()> {
+pub(crate) fn print_summary(report: &Report, out: &mut dyn Write, color: bool) -> Result<()> {
     let (errors, warnings) = (report.errors().count(), report.warnings().count());
     let plural = |n: usize, word: &str| {
         if n == 1 {

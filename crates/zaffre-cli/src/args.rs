@@ -44,6 +44,8 @@ pub enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Develop apps: a local helpdesk with the app folders installed, live reload and secure settings.
+    Dev(DevArgs),
 }
 
 /// Options every command that opens the database accepts.
@@ -71,6 +73,34 @@ pub struct ServeArgs {
     /// Seed a demo helpdesk (organizations, people, ~30 tickets) on first start.
     #[arg(long)]
     pub demo: bool,
+}
+
+/// `zaffre dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// App folders to install and watch; default: the current folder.
+    #[arg(value_name = "APP_DIR")]
+    pub apps: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Address to listen on (also ZAFFRE_LISTEN); default 127.0.0.1:4567. Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Start with a new development database instead of the one under APP_DIR/.zaffre/.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Open the sign-in link in the default browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Serve the workspace and the app origins over https with a local CA (created once).
+    #[arg(long)]
+    pub https: bool,
+    /// Seed tickets, people and fields from a JSON or YAML file instead of the demo helpdesk.
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
+    /// An app setting, overriding zcli.apps.config.json and ZAFFRE_SETTING_<NAME>; repeatable.
+    #[arg(long = "setting", value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
 }
 
 /// `zaffre db …`.

@@ -47,6 +47,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::App { command } => crate::app::run(command),
+        Command::Dev(args) => crate::dev::run(args).await,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod args;
 pub mod bootstrap;
 pub mod commands;
 pub mod demo;
+pub mod dev;
 pub mod logging;
 pub mod settings;
 

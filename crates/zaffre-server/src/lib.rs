@@ -10,6 +10,7 @@ pub mod api;
 pub mod apps_host;
 pub mod auth;
 pub mod config;
+pub mod dev;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -19,6 +20,7 @@ pub mod router;
 pub mod secrets;
 pub mod shapes;
 pub mod state;
+pub mod tls;
 pub mod web;
 
 use std::future::Future;
@@ -42,6 +44,25 @@ pub async fn serve(
         token.cancel();
     };
     axum::serve(listener, router)
+        .with_graceful_shutdown(signal)
+        .await
+}
+
+/// [`serve`] over TLS (`zaffre dev --https`): the same router and graceful
+/// shutdown, on connections whose handshake `tls` completes.
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = state.shutdown.clone();
+    let router = build_router(state);
+    let signal = async move {
+        shutdown.await;
+        token.cancel();
+    };
+    axum::serve(tls::TlsListener::new(listener, tls)?, router)
         .with_graceful_shutdown(signal)
         .await
 }

@@ -15,13 +15,14 @@ use tower_http::trace::TraceLayer;
 
 use crate::handlers::{events, health, session};
 use crate::state::AppState;
-use crate::{api, apps_host, auth, web};
+use crate::{api, apps_host, auth, dev, web};
 
 /// Builds the complete router for a state. Tests call this directly.
 pub fn build_router(state: AppState) -> Router {
     let authenticated = Router::new()
         .merge(api::routes())
         .merge(apps_host::routes())
+        .merge(dev::routes())
         .route("/api/zaffre/events", get(events::stream))
         .route("/auth/login", post(session::login))
         .route("/auth/session", get(session::current))

@@ -33,6 +33,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Seals and opens secure app settings (see [`crate::secrets`]).
     pub secrets: SecretBox,
+    /// Development mode (`zaffre dev`); `None` under `zaffre serve`.
+    pub dev: Option<Arc<crate::dev::DevState>>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             password_cache: PasswordCache::default(),
             accounts: AccountResolver::default(),
             shutdown: CancellationToken::new(),
+            dev: None,
         }
     }
 }

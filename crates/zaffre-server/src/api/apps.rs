@@ -91,7 +91,7 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
 }
 
 /// The typed manifest of a stored app (validated on upload, so it parses).
-fn manifest_of(app: &zaffre_domain::apps::App) -> Option<Manifest> {
+pub fn manifest_of(app: &zaffre_domain::apps::App) -> Option<Manifest> {
     let parsed = zaffre_manifest::json::parse(&app.manifest).ok()?;
     Manifest::from_json(&parsed.value)
 }
@@ -256,6 +256,22 @@ async fn app_from_upload(
         Err(e) => return Err(e.into()),
     };
     let (package, _) = checked_package(&bytes)?;
+    let name = opt_string(body, "name")?;
+    let short_description = opt_string(body, "short_description")?;
+    Ok((
+        upload,
+        new_app_from_package(package, name, short_description)?,
+    ))
+}
+
+/// The app record for a validated package: `name` and `short_description`
+/// default to the manifest's and the default locale's translations. Shared
+/// by the Apps API and `zaffre dev` (which installs folders directly).
+pub fn new_app_from_package(
+    package: Package,
+    name: Option<String>,
+    short_description: Option<String>,
+) -> ApiResult<NewApp> {
     let manifest = package
         .manifest()
         .ok_or_else(|| ApiError::Internal("a validated package has no manifest".into()))?;
@@ -264,7 +280,7 @@ async fn app_from_upload(
         .and_then(|b| std::str::from_utf8(b).ok())
         .ok_or_else(|| ApiError::Internal("a validated manifest is not UTF-8".into()))?
         .to_owned();
-    let name = opt_string(body, "name")?
+    let name = name
         .filter(|n| !n.is_empty())
         .or_else(|| manifest.name.clone())
         .or_else(|| translation(&package, &manifest, "name"))
@@ -275,25 +291,22 @@ async fn app_from_upload(
                 "name: give the app a name (the manifest has none)",
             ))
         })?;
-    let short_description = opt_string(body, "short_description")?
+    let short_description = short_description
         .or_else(|| translation(&package, &manifest, "short_description"))
         .unwrap_or_default();
     let author = manifest.author.clone().unwrap_or_default();
-    Ok((
-        upload,
-        NewApp {
-            name: name.chars().take(255).collect(),
-            short_description: short_description.chars().take(1000).collect(),
-            version: manifest.version.clone(),
-            author_name: author.name,
-            author_email: author.email,
-            author_url: author.url,
-            manifest: manifest_text,
-            private: manifest.private,
-            single_install: manifest.single_install,
-            files: package.files.into_iter().collect(),
-        },
-    ))
+    Ok(NewApp {
+        name: name.chars().take(255).collect(),
+        short_description: short_description.chars().take(1000).collect(),
+        version: manifest.version.clone(),
+        author_name: author.name,
+        author_email: author.email,
+        author_url: author.url,
+        manifest: manifest_text,
+        private: manifest.private,
+        single_install: manifest.single_install,
+        files: package.files.into_iter().collect(),
+    })
 }
 
 /// `POST /api/v2/apps.json`: creates an app from an upload.
@@ -724,12 +737,39 @@ pub async fn create_installation(
     };
     let enabled = enabled_flag(body)?.unwrap_or(true);
     let given = given_settings(body)?.unwrap_or_default();
-    let manifest = manifest_of(&app)
+    let (installation, manifest, fields) =
+        install_app(&state, caller.account, &app, &given, enabled).await?;
+    tracing::info!(
+        installation.id = %installation.id,
+        app.id = %app.id,
+        secure_settings = installation.secrets_set.len(),
+        ticket_fields = fields,
+        by = %caller.user.id,
+        "app installed"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(shapes::installation(&installation, &manifest.parameters)),
+    ))
+}
+
+/// Installs `app` with `given` settings: checks them against the manifest,
+/// creates requirements.json ticket fields, seals secure values, all in one
+/// store write. Returns the installation, the manifest and how many ticket
+/// fields were made. Shared by the Apps API and `zaffre dev`.
+pub async fn install_app(
+    state: &AppState,
+    account: zaffre_domain::AccountId,
+    app: &zaffre_domain::apps::App,
+    given: &Map<String, Value>,
+    enabled: bool,
+) -> ApiResult<(zaffre_domain::apps::Installation, Manifest, usize)> {
+    let manifest = manifest_of(app)
         .ok_or_else(|| ApiError::Internal(format!("app {} has an unreadable manifest", app.id)))?;
-    let checked = check_settings(&manifest.parameters, &app.name, &given, None)?;
+    let checked = check_settings(&manifest.parameters, &app.name, given, None)?;
     let fields = match state
         .store
-        .get_app_file(caller.account, app.id, "requirements.json")
+        .get_app_file(account, app.id, "requirements.json")
         .await
     {
         Ok(bytes) => {
@@ -742,7 +782,6 @@ pub async fn create_installation(
         Err(e) => return Err(e.into()),
     };
     let secrets = state.secrets.clone();
-    let account = caller.account;
     let to_seal = checked.secrets;
     let seal = move |id: InstallationId| {
         to_seal
@@ -763,24 +802,13 @@ pub async fn create_installation(
     };
     let installation = state
         .store
-        .create_installation(caller.account, &new, &fields, &seal)
+        .create_installation(account, &new, &fields, &seal)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(text) => ApiError::invalid("app_id", format!("app_id: {text}")),
             other => other.into(),
         })?;
-    tracing::info!(
-        installation.id = %installation.id,
-        app.id = %app.id,
-        secure_settings = installation.secrets_set.len(),
-        ticket_fields = fields.len(),
-        by = %caller.user.id,
-        "app installed"
-    );
-    Ok((
-        StatusCode::CREATED,
-        Json(shapes::installation(&installation, &manifest.parameters)),
-    ))
+    Ok((installation, manifest, fields.len()))
 }
 
 /// `PUT /api/v2/apps/installations/{id}.json`.
@@ -811,28 +839,17 @@ pub async fn update_installation(
     let params = manifest_of(&app).map(|m| m.parameters).unwrap_or_default();
     let body = body_object(&body, "installation")?;
     let enabled = enabled_flag(body)?;
-    let mut patch = InstallationPatch {
+    let given = given_settings(body)?;
+    let (updated, patch) = change_installation(
+        &state,
+        caller.account,
+        &current,
+        &params,
+        &app.name,
+        given.as_ref(),
         enabled,
-        ..InstallationPatch::default()
-    };
-    if let Some(given) = given_settings(body)? {
-        let existing = Existing {
-            plain: &current.settings,
-            secrets_set: &current.secrets_set,
-        };
-        let checked = check_settings(&params, &app.name, &given, Some(existing))?;
-        patch.settings = Some(checked.plain);
-        patch.clear_secrets = checked.clear_secrets;
-        patch.secrets = checked
-            .secrets
-            .iter()
-            .map(|(name, value)| state.secrets.seal(caller.account, id, name, value))
-            .collect::<Result<_, _>>()?;
-    }
-    let updated = state
-        .store
-        .update_installation(caller.account, id, &patch)
-        .await?;
+    )
+    .await?;
     tracing::info!(
         installation.id = %id,
         secure_settings_written = patch.secrets.len(),
@@ -841,6 +858,45 @@ pub async fn update_installation(
         "installation updated"
     );
     Ok(Json(shapes::installation(&updated, &params)))
+}
+
+/// Merges `given` settings over an installation's (secure values sealed,
+/// write-only rules of [`check_settings`]) and sets `enabled`. Returns the
+/// stored installation and the patch written. Shared by the Apps API and
+/// `zaffre dev`.
+pub async fn change_installation(
+    state: &AppState,
+    account: zaffre_domain::AccountId,
+    current: &zaffre_domain::apps::Installation,
+    params: &[zaffre_manifest::Parameter],
+    app_name: &str,
+    given: Option<&Map<String, Value>>,
+    enabled: Option<bool>,
+) -> ApiResult<(zaffre_domain::apps::Installation, InstallationPatch)> {
+    let id = current.id;
+    let mut patch = InstallationPatch {
+        enabled,
+        ..InstallationPatch::default()
+    };
+    if let Some(given) = given {
+        let existing = Existing {
+            plain: &current.settings,
+            secrets_set: &current.secrets_set,
+        };
+        let checked = check_settings(params, app_name, given, Some(existing))?;
+        patch.settings = Some(checked.plain);
+        patch.clear_secrets = checked.clear_secrets;
+        patch.secrets = checked
+            .secrets
+            .iter()
+            .map(|(name, value)| state.secrets.seal(account, id, name, value))
+            .collect::<Result<_, _>>()?;
+    }
+    let updated = state
+        .store
+        .update_installation(account, id, &patch)
+        .await?;
+    Ok((updated, patch))
 }
 
 /// `DELETE /api/v2/apps/installations/{id}.json`: uninstalls.
