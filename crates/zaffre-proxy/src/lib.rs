@@ -17,20 +17,35 @@
 //! The crate knows nothing of HTTP servers, stores or sessions: the server builds an [`InstallationContext`] and
 //! passes the app's options.
 
+pub mod audit;
+pub mod build;
+pub mod check;
+pub mod classify;
 pub mod config;
+pub mod connect;
 pub mod context;
+pub mod interpolate;
+pub mod jwt;
 pub mod outcome;
 pub mod request;
 pub mod resolve;
+pub mod response;
+pub mod send;
+pub mod whitelist;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 pub use config::{IpRange, IpRangeParseError, ProxyConfig};
 pub use context::{InstallationContext, Scope, ScopeParseError, SettingValue};
 pub use outcome::{AuditRecord, ProxyOutcome, Refusal, RefusalCode, UpstreamResponse};
 pub use request::{AppRequest, ContentTypeOption, JwtOptions};
 pub use resolve::{Resolver, SystemResolver};
+
+use check::TargetHost;
+use classify::{check_addr, AddrClass};
+use interpolate::{not_proxyable, Masker};
 
 /// Why a [`Proxy`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -44,8 +59,8 @@ pub enum ProxyInitError {
 /// The proxy: configuration, resolver, TLS setup and the upstream connection pool. Share it behind an `Arc`.
 pub struct Proxy {
     config: ProxyConfig,
-    #[allow(dead_code)]
     resolver: Arc<dyn Resolver>,
+    connector: connect::Connector,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -56,7 +71,8 @@ impl std::fmt::Debug for Proxy {
 
 impl Proxy {
     pub fn new(config: ProxyConfig, resolver: Arc<dyn Resolver>) -> Result<Proxy, ProxyInitError> {
-        Ok(Proxy { config, resolver })
+        let connector = connect::Connector::new(&config.extra_root_certs, config.connect_timeout)?;
+        Ok(Proxy { config, resolver, connector })
     }
 
     pub fn config(&self) -> &ProxyConfig {
@@ -67,14 +83,111 @@ impl Proxy {
     /// audit record (also for refusals).
     pub async fn send(&self, request: AppRequest, installation: &InstallationContext) -> ProxyOutcome {
         let started = Instant::now();
-        let _ = installation;
-        let refusal = Refusal::new(RefusalCode::Unavailable, "the proxy is not implemented yet");
-        let audit = AuditRecord {
-            method: request.method.clone(),
-            duration: started.elapsed(),
-            refusal: Some(format!("{}: {}", refusal.code, refusal.message)),
-            ..AuditRecord::default()
+        let timeout = request.timeout.unwrap_or(self.config.default_timeout).min(self.config.max_timeout);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut audit = AuditRecord { method: request.method.clone(), ..AuditRecord::default() };
+        let mut masker = Masker::default();
+        let mut display_url = String::new();
+        let run = self.run(&request, installation, deadline, &mut audit, &mut masker, &mut display_url);
+        let mut result = match tokio::time::timeout_at(deadline, run).await {
+            Ok(result) => result,
+            Err(_) => Err(Refusal::new(
+                RefusalCode::Timeout,
+                format!("{display_url}: no answer within {} ms", timeout.as_millis()),
+            )),
         };
-        ProxyOutcome { result: Err(refusal), audit }
+        if let Err(refusal) = &mut result {
+            refusal.message = masker.mask(&refusal.message);
+        }
+        audit.duration = started.elapsed();
+        audit::finish(&mut audit, &result);
+        ProxyOutcome { result, audit }
+    }
+
+    async fn run(
+        &self,
+        request: &AppRequest,
+        installation: &InstallationContext,
+        deadline: tokio::time::Instant,
+        audit: &mut AuditRecord,
+        masker: &mut Masker,
+        display_url: &mut String,
+    ) -> Result<UpstreamResponse, Refusal> {
+        // 2. interpolate and build
+        let out = build::build(request, installation, &self.config, masker, display_url)?;
+        *display_url = out.display_url.clone();
+        audit.secure_settings_used = out.secure_settings_used.clone();
+        audit.request_bytes = out.body.len() as u64;
+
+        // 3. check
+        let target = check::check_target(&out, request.secure, installation, &self.config)?;
+        audit::record_target(audit, &target, masker);
+
+        // 4. resolve once, classify every answer
+        let addrs: Vec<SocketAddr> = match &target.host {
+            TargetHost::Ip(ip) => vec![SocketAddr::new(*ip, target.port)],
+            TargetHost::Name(name) => {
+                let answer = self.resolver.resolve(name).await.map_err(|e| {
+                    tracing::debug!(error = %e, "resolution failed");
+                    Refusal::new(RefusalCode::ResolveFailed, format!("{display_url}: the host name did not resolve"))
+                })?;
+                if answer.is_empty() {
+                    return Err(Refusal::new(
+                        RefusalCode::ResolveFailed,
+                        format!("{display_url}: the host name did not resolve"),
+                    ));
+                }
+                let mut addrs: Vec<SocketAddr> = Vec::with_capacity(answer.len());
+                for ip in answer {
+                    let addr = SocketAddr::new(ip.to_canonical(), target.port);
+                    if let Err(why) = check_addr(addr, &self.config) {
+                        let mut refusal = not_proxyable(display_url);
+                        refusal.message.push_str(&format!(" (the host resolves to {why})"));
+                        return Err(refusal);
+                    }
+                    if !addrs.contains(&addr) {
+                        addrs.push(addr);
+                    }
+                }
+                addrs
+            }
+        };
+        if request.secure
+            && !target.https
+            && !addrs.iter().all(|a| classify::classify(a.ip()) == AddrClass::Loopback && self.config.allow_loopback)
+        {
+            let mut refusal = not_proxyable(display_url);
+            refusal.message.push_str(" (secure requests must use https)");
+            return Err(refusal);
+        }
+
+        // 5.–7. connect, send, filter; 429 retries
+        let prepared = send::Prepared {
+            method: &out.method,
+            target: &target,
+            addrs: &addrs,
+            headers: &out.headers,
+            body: &out.body,
+        };
+        let mut retries = 0;
+        loop {
+            let exchange = send::exchange(&self.connector, &prepared, self.config.max_response_bytes).await;
+            audit.response_bytes = exchange.response_bytes;
+            audit.remote_addr = exchange.remote_addr.or(audit.remote_addr);
+            let mut response = exchange.response?;
+            response.retries = retries;
+            audit.retries = retries;
+            if response.status != 429 || !request.auto_retry || retries >= self.config.max_retries {
+                return Ok(response);
+            }
+            let wait = send::retry_after(response.header("retry-after"), SystemTime::now())
+                .unwrap_or(send::FALLBACK_RETRY_AFTER);
+            if wait > self.config.max_retry_after || tokio::time::Instant::now() + wait >= deadline {
+                return Ok(response);
+            }
+            tracing::debug!(wait_ms = wait.as_millis() as u64, retry = retries + 1, "upstream 429, retrying");
+            tokio::time::sleep(wait).await;
+            retries += 1;
+        }
     }
 }
