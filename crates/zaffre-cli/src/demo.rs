@@ -857,7 +857,7 @@ fn new_comment(patch: &TicketPatch, author_id: UserId) -> Option<NewComment> {
 
 /// Plain text as HTML: escaped, blank lines separate paragraphs, single line
 /// breaks become `<br>`.
-fn text_to_html(text: &str) -> String {
+pub(crate) fn text_to_html(text: &str) -> String {
     let escape = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
