@@ -214,6 +214,12 @@ pub async fn app_origin_gate(State(state): State<AppState>, req: Request, next: 
     else {
         return next.run(req).await;
     };
+    if req.uri().path().starts_with(crate::apptest::PREFIX) {
+        if let Some(test) = crate::apptest::for_app(&state, app_id) {
+            let host = host.unwrap_or_default();
+            return harden(crate::apptest::serve(&test, req).await, &state.config, &host);
+        }
+    }
     // Only what the answer needs is kept: the request (and its cookies) go no further.
     let (parts, _body) = req.into_parts();
     serve_app_request(
@@ -260,9 +266,13 @@ async fn serve_app_request(
         Err(e) => return harden(e.into_response(), &state.config, host),
     };
     let bytes = if mime.starts_with("text/html") {
-        match rewrite_sdk_urls(&String::from_utf8_lossy(&bytes)) {
+        let html = match rewrite_sdk_urls(&String::from_utf8_lossy(&bytes)) {
             Cow::Owned(s) => s.into_bytes(),
             Cow::Borrowed(_) => bytes,
+        };
+        match crate::apptest::for_app(state, app_id) {
+            Some(_) => crate::apptest::inject(&String::from_utf8_lossy(&html)).into_bytes(),
+            None => html,
         }
     } else {
         bytes

@@ -7,6 +7,7 @@
 //! shapes; rules live in `zaffre-domain`.
 
 pub mod api;
+pub mod apptest;
 pub mod apps_host;
 pub mod auth;
 pub mod config;

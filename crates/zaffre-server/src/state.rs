@@ -35,6 +35,9 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Development mode (`zaffre dev`); `None` under `zaffre serve`.
     pub dev: Option<Arc<crate::dev::DevState>>,
+    /// A headless test run (`zaffre test`, [`crate::apptest`]). A slot shared
+    /// by every clone, so the CLI can set it once the dev host is serving.
+    pub apptest: Arc<std::sync::OnceLock<Arc<crate::apptest::AppTest>>>,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             accounts: AccountResolver::default(),
             shutdown: CancellationToken::new(),
             dev: None,
+            apptest: Arc::default(),
         }
     }
 }
