@@ -11,6 +11,7 @@ pub mod bootstrap;
 pub mod commands;
 pub mod demo;
 pub mod dev;
+pub mod fixtures;
 pub mod logging;
 pub mod settings;
 

@@ -6,13 +6,14 @@
 //!   each dev app's folder, validation status and findings, a version
 //!   counter bumped on every successful reload, the [`DevEvent`] broadcast,
 //!   and one-time sign-in links.
-//! - `GET /api/zaffre/dev` (staff): the dev apps, for the workspace's banner.
+//! - `GET /api/zaffre/dev` (staff): the dev apps, for the workspace's banner
+//!   (`{"dev": false}` outside dev mode).
 //! - `GET /api/zaffre/dev/events` (staff, SSE): `app.reloaded`,
 //!   `app.invalid`, `app.valid`.
 //! - `GET /auth/dev-link?token=T&next=/path`: redeems a one-time link minted
 //!   by [`DevState::mint_sign_in_link`] into a session, then redirects.
 //!
-//! Every route answers 404 outside dev mode. Installing and reloading a
+//! The other two routes answer 404 outside dev mode. Installing and reloading a
 //! folder go through the same functions as the Apps API
 //! ([`crate::api::apps`]): same validator, same settings checks, secure
 //! values sealed the same way. Findings and events never carry setting values.
@@ -262,12 +263,13 @@ fn dev_of(state: &AppState) -> ApiResult<&Arc<DevState>> {
     state.dev.as_ref().ok_or(ApiError::NotFound)
 }
 
-/// `GET /api/zaffre/dev`.
+/// `GET /api/zaffre/dev`. Outside dev mode (or for another account) it
+/// answers `{"dev": false}` rather than 404: the workspace asks on every
+/// sign-in, and a 404 would be a console error on every production page.
 async fn show(State(state): State<AppState>, Staff(caller): Staff) -> ApiResult<Json<Value>> {
-    let dev = dev_of(&state)?;
-    if caller.account != dev.account {
-        return Err(ApiError::NotFound);
-    }
+    let Some(dev) = state.dev.as_ref().filter(|d| d.account == caller.account) else {
+        return Ok(Json(json!({"dev": false})));
+    };
     Ok(Json(json!({
         "dev": true,
         "loopback_upstreams": state.config.proxy_allow_loopback,

@@ -10,11 +10,12 @@ use tokio_util::sync::CancellationToken;
 use zaffre_domain::AccountId;
 use zaffre_store::{DynStore, StoreError};
 
+use crate::api::proxy::{build_proxy, ProxySetup};
 use crate::auth::PasswordCache;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::EventHub;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{ConcurrencyLimiter, RateLimiter};
 use crate::secrets::SecretBox;
 
 /// Shared server state; cheap to clone.
@@ -33,6 +34,12 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Seals and opens secure app settings (see [`crate::secrets`]).
     pub secrets: SecretBox,
+    /// The egress proxy behind the apps' `client.request()` ([`crate::api::proxy`]).
+    pub proxy: Arc<zaffre_proxy::Proxy>,
+    /// Proxied calls per minute, per installation (`proxy_rate_per_minute`).
+    pub proxy_limiter: RateLimiter,
+    /// Proxied calls in flight, per installation (`proxy_max_concurrent`).
+    pub proxy_in_flight: ConcurrencyLimiter,
     /// Development mode (`zaffre dev`); `None` under `zaffre serve`.
     pub dev: Option<Arc<crate::dev::DevState>>,
     /// A headless test run (`zaffre test`, [`crate::apptest`]). A slot shared
@@ -41,10 +48,52 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state for a store and a validated configuration.
+    /// Builds the state for a store and a validated configuration. If the
+    /// app proxy cannot be set up as configured (an unreadable
+    /// `proxy_ca_file`), the error is logged and the proxy trusts only the
+    /// public roots; `zaffre serve` uses [`AppState::try_new`] to stop instead.
     pub fn new(store: DynStore, config: Config) -> Self {
+        let proxy = match build_proxy(&config, ProxySetup::default()) {
+            Ok(proxy) => proxy,
+            Err(e) => {
+                tracing::error!(error = %e, "the app proxy ignores proxy_ca_file");
+                let fallback = Config {
+                    proxy_ca_file: std::path::PathBuf::new(),
+                    ..config.clone()
+                };
+                match build_proxy(&fallback, ProxySetup::default()) {
+                    Ok(proxy) => proxy,
+                    // Without extra certificates there is nothing configurable left to fail.
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        };
+        Self::with_proxy(store, config, proxy)
+    }
+
+    /// Like [`AppState::new`], but a proxy that cannot be set up as
+    /// configured is an error naming the configuration key.
+    pub fn try_new(store: DynStore, config: Config) -> Result<Self, String> {
+        Self::with_proxy_setup(store, config, ProxySetup::default())
+    }
+
+    /// Builds the state with an injected resolver and extra trusted roots for
+    /// the app proxy (tests: simulated names, a local https upstream).
+    pub fn with_proxy_setup(
+        store: DynStore,
+        config: Config,
+        setup: ProxySetup,
+    ) -> Result<Self, String> {
+        let proxy = build_proxy(&config, setup)?;
+        Ok(Self::with_proxy(store, config, proxy))
+    }
+
+    fn with_proxy(store: DynStore, config: Config, proxy: zaffre_proxy::Proxy) -> Self {
         let secrets = secret_box(&config);
         AppState {
+            proxy: Arc::new(proxy),
+            proxy_limiter: RateLimiter::new(config.proxy_rate_per_minute),
+            proxy_in_flight: ConcurrencyLimiter::new(config.proxy_max_concurrent),
             secrets,
             store,
             limiter: RateLimiter::new(config.rate_limit_per_minute),

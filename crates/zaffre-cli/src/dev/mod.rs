@@ -70,6 +70,12 @@ pub struct DevOptions {
     pub out: Printer,
 }
 
+impl Default for DevOptions {
+    fn default() -> Self {
+        DevOptions::new(Vec::new())
+    }
+}
+
 impl DevOptions {
     /// Options for `apps` with everything else as the command line defaults,
     /// the process environment, and output to stdout.
@@ -496,9 +502,17 @@ async fn seed(
                     .await
                     .with_context(|| format!("loading the fixtures {} failed", path.display()))?;
                 out(&format!(
-                    "Loaded the fixtures {}: {summary:?}",
-                    path.display()
+                    "Loaded the fixtures {}: {} organizations, {} users, {} ticket fields, {} tickets",
+                    path.display(),
+                    summary.organizations,
+                    summary.users,
+                    summary.ticket_fields,
+                    summary.tickets
                 ));
+                // The file's first ticket is the one to open.
+                if let Some(first) = summary.ticket_ids.first() {
+                    return Ok(Some(*first));
+                }
             }
             None => {
                 let summary = demo::seed(store.as_ref(), account, admin)
