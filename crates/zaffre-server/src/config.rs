@@ -73,6 +73,29 @@ pub struct Config {
     /// `<data_dir>/secret.key`, created on first start". Every server node
     /// sharing a database must use the same key (see docs/apps.md).
     pub secret_key: Secret<String>,
+    /// Private address ranges the app proxy (`client.request()`) may reach,
+    /// as CIDR strings such as `"10.20.0.0/16"`, for on-premises services.
+    /// Empty by default: loopback, private, link-local, metadata and other
+    /// special-purpose addresses are refused (docs/proxy.md).
+    pub proxy_allow_ranges: Vec<String>,
+    /// Development only (`zaffre dev` turns it on): the proxy may reach
+    /// loopback addresses, and secure requests may use plain http to them.
+    pub proxy_allow_loopback: bool,
+    /// A PEM file of extra root certificates the proxy trusts besides the
+    /// public (webpki) roots, for on-premises CAs. Empty means none.
+    pub proxy_ca_file: PathBuf,
+    /// Cap on a proxied request's time, in seconds (1 to 60); the app's
+    /// `timeout` option is cut to it, and it is the default when the app
+    /// gives none and it is under 30.
+    pub proxy_timeout_secs: u64,
+    /// Largest upstream response body the proxy reads, in bytes; a larger one
+    /// is refused (502).
+    pub proxy_max_response_bytes: usize,
+    /// Proxied requests per minute allowed to each installation; 0 disables
+    /// the limit. Counted per node.
+    pub proxy_rate_per_minute: u32,
+    /// Proxied requests one installation may have in flight at once (per node).
+    pub proxy_max_concurrent: u32,
 }
 
 /// How log lines are written.
@@ -99,6 +122,15 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             max_upload_bytes: 30 * 1024 * 1024,
             secret_key: Secret::default(),
+            proxy_allow_ranges: Vec::new(),
+            proxy_allow_loopback: false,
+            proxy_ca_file: PathBuf::new(),
+            proxy_timeout_secs: 60,
+            proxy_max_response_bytes: 5 * 1024 * 1024,
+            // About ten a second, sustained: generous for one installation of
+            // an app (Zendesk's apps limit is lower) and a bound on a runaway one.
+            proxy_rate_per_minute: 600,
+            proxy_max_concurrent: 20,
         }
     }
 }
@@ -147,6 +179,25 @@ impl Config {
             return Err(
                 "secret_key: must be 32 bytes in base64 (`openssl rand -base64 32`)".into(),
             );
+        }
+        self.validate_proxy()
+    }
+
+    /// The `proxy_*` keys.
+    fn validate_proxy(&self) -> Result<(), String> {
+        for range in &self.proxy_allow_ranges {
+            range
+                .parse::<zaffre_proxy::IpRange>()
+                .map_err(|e| format!("proxy_allow_ranges: {e}"))?;
+        }
+        if !(1..=60).contains(&self.proxy_timeout_secs) {
+            return Err("proxy_timeout_secs: must be from 1 to 60".into());
+        }
+        if self.proxy_max_response_bytes < 1024 {
+            return Err("proxy_max_response_bytes: must be at least 1024".into());
+        }
+        if self.proxy_max_concurrent == 0 {
+            return Err("proxy_max_concurrent: must be at least 1".into());
         }
         Ok(())
     }
@@ -198,6 +249,46 @@ mod tests {
             ..Config::default()
         };
         assert!(config.validate().unwrap_err().starts_with("public_url"));
+    }
+
+    #[test]
+    fn proxy_keys_are_checked() {
+        assert!(Config::default().validate().is_ok());
+        let bad = [
+            Config {
+                proxy_allow_ranges: vec!["10.0.0.0/8".into(), "10.0.0.0/33".into()],
+                ..Config::default()
+            },
+            Config {
+                proxy_allow_ranges: vec!["intranet".into()],
+                ..Config::default()
+            },
+            Config {
+                proxy_timeout_secs: 0,
+                ..Config::default()
+            },
+            Config {
+                proxy_timeout_secs: 61,
+                ..Config::default()
+            },
+            Config {
+                proxy_max_response_bytes: 10,
+                ..Config::default()
+            },
+            Config {
+                proxy_max_concurrent: 0,
+                ..Config::default()
+            },
+        ];
+        for config in bad {
+            let e = config.validate().unwrap_err();
+            assert!(e.starts_with("proxy_"), "{e}");
+        }
+        let good = Config {
+            proxy_allow_ranges: vec!["10.20.0.0/16".into(), "fd00::/8".into()],
+            ..Config::default()
+        };
+        assert!(good.validate().is_ok());
     }
 
     #[test]

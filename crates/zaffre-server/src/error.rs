@@ -53,6 +53,15 @@ pub enum ApiError {
     /// Too many requests; retry after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// The app proxy did not make a call: its own checks refused it (see
+    /// [`zaffre_proxy::Refusal`]), the installation is disabled or over its
+    /// limits. `message` is safe to show the app (never a secure value).
+    #[error("proxy refusal {status} {code}")]
+    ProxyRefused {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// The database is unreachable or misbehaving.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -87,6 +96,9 @@ impl ApiError {
             ApiError::UpdateConflict => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::ProxyRefused { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -146,6 +158,15 @@ impl ApiError {
                 "error": "TooManyRequests",
                 "description": format!("Rate limit exceeded; retry after {retry_after_secs} seconds")
             }),
+            ApiError::ProxyRefused {
+                status,
+                code,
+                message,
+            } => json!({
+                "error": proxy_error_name(self.status()),
+                "description": message,
+                "proxy_refusal": {"status": status, "code": code, "message": message},
+            }),
             ApiError::Unavailable(_) => json!({
                 "error": "ServiceUnavailable",
                 "description": "The database is not available; try again shortly"
@@ -155,6 +176,22 @@ impl ApiError {
                 "description": "Something went wrong on our side; it has been logged"
             }),
         }
+    }
+}
+
+/// The `error` name of a proxy refusal, by its status; the precise reason is
+/// `proxy_refusal.code`.
+fn proxy_error_name(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "InvalidParams",
+        403 => "Forbidden",
+        404 => "RecordNotFound",
+        413 => "PayloadTooLarge",
+        422 => "UnprocessableEntity",
+        429 => "TooManyRequests",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        _ => "BadGateway",
     }
 }
 
@@ -205,6 +242,17 @@ impl From<crate::secrets::SecretError> for ApiError {
     /// The error's text names the setting and key ids, never a value.
     fn from(e: crate::secrets::SecretError) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<zaffre_proxy::Refusal> for ApiError {
+    /// The proxy's refusal, with its status; its message never holds a secure value.
+    fn from(r: zaffre_proxy::Refusal) -> Self {
+        ApiError::ProxyRefused {
+            status: r.status,
+            code: r.code.as_str().to_owned(),
+            message: r.message,
+        }
     }
 }
 

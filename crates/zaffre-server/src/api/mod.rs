@@ -9,9 +9,11 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod apps;
+pub mod audit;
 pub mod openapi;
 pub mod paging;
 pub mod people;
+pub mod proxy;
 pub mod tickets;
 
 /// Every `/api/v2` route and `/api/openapi.json`.
@@ -19,6 +21,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(tickets::routes())
         .merge(apps::routes())
+        .merge(proxy::routes())
+        .merge(audit::routes())
         .merge(people::routes())
         .merge(openapi::routes())
 }

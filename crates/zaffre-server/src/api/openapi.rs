@@ -40,6 +40,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(TicketsApi::openapi());
     doc.merge(crate::api::apps::AppsApi::openapi());
+    doc.merge(crate::api::proxy::ProxyApi::openapi());
     doc
 }
 
