@@ -14,6 +14,8 @@ mod apps_host;
 mod bad_input;
 #[path = "api/basics.rs"]
 mod basics;
+#[path = "api/dev.rs"]
+mod dev;
 #[path = "api/groups.rs"]
 mod groups;
 #[path = "api/openapi.rs"]
