@@ -13,16 +13,18 @@ const BIN = path.resolve(ROOT, process.env.ZAFFRE_BIN ?? 'target/debug/zaffre');
 
 /**
  * Writes a new app folder with the scaffold, then copies `fixture` (a folder under
- * tests/browser/apps/) over it.
+ * tests/browser/apps/, or several, each over the one before) over it.
  * @param {string} name the app's name
- * @param {string} [fixture]
+ * @param {string|string[]} [fixture]
  * @returns {Promise<string>} the app folder
  */
 export async function writeApp(name, fixture) {
   const dir = await mkdtemp(path.join(tmpdir(), 'zaffre-app-'));
   execFileSync(BIN, ['app', 'new', name], { cwd: dir, stdio: 'pipe' });
   const appDir = path.join(dir, name.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
-  if (fixture) await cp(path.join(ROOT, 'tests/browser/apps', fixture), appDir, { recursive: true });
+  for (const f of fixture === undefined ? [] : [fixture].flat()) {
+    await cp(path.join(ROOT, 'tests/browser/apps', f), appDir, { recursive: true });
+  }
   return appDir;
 }
 

@@ -1,6 +1,8 @@
-// The places in the workspace where ZAF apps will live, and small helpers to open the panes that
-// hold them. The host runtime (a later issue) finds each place by its data-app-location attribute;
-// this module keeps those names in one list so the layout and the runtime agree.
+// The places in the workspace where ZAF apps live, and small helpers to open the panes that hold
+// them. The host runtime (host/bridge.js) finds each place by its data-app-location attribute;
+// this module keeps those names in one list so the layout and the runtime agree, and builds the
+// collapsible box a sidebar app sits in.
+import { h, icon } from './dom.js';
 
 /** Every app location the workspace reserves, as ZAF names them. */
 export const APP_LOCATIONS = /** @type {const} */ ([
@@ -19,6 +21,30 @@ export const APP_LOCATIONS = /** @type {const} */ ([
 export function appLocationElement(location) {
   return document.querySelector(`[data-app-location="${location}"]`);
 }
+
+/**
+ * The box a sidebar app sits in: a title button that collapses and expands it (the agent's
+ * control behind ZAF's `app.collapsed` / `app.expanded`) and a body the iframe goes into.
+ * A box created collapsed has no iframe yet when the app is `autoLoad: false`: the host creates
+ * it on the first expansion (`onToggle`).
+ * @param {{title: string, installationId: number, collapsed: boolean, onToggle: (expanded: boolean) => void}} o
+ * @returns {{box: HTMLElement, body: HTMLElement}}
+ */
+export function appBox(o) {
+  const body = h('div', { class: 'app-box-body', id: `app-box-${o.installationId}-${++boxes}`, hidden: o.collapsed });
+  const toggle = h('button', { type: 'button', class: 'app-box-toggle', 'aria-expanded': String(!o.collapsed),
+    'aria-controls': body.id }, icon('chevron-down', 'icon app-box-chevron'), h('span', null, o.title));
+  toggle.addEventListener('click', () => {
+    const expanded = body.hidden;
+    body.hidden = !expanded;
+    toggle.setAttribute('aria-expanded', String(expanded));
+    o.onToggle(expanded);
+  });
+  const box = h('section', { class: 'app-box', 'aria-label': o.title, 'data-installation-id': o.installationId },
+    h('h3', { class: 'app-box-title' }, toggle), body);
+  return { box, body };
+}
+let boxes = 0;
 
 /**
  * Shows or hides the full pane a nav_bar app opens into (over the main area).

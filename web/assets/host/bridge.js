@@ -24,7 +24,7 @@ export const HOOK_TIMEOUT_MS = 30_000;
  * @typedef {{guid: string, installation: Installation, location: string, origin: string,
  *   frame: HTMLIFrameElement, win: Window|null, registered: boolean, context: Record<string, any>,
  *   subs: Map<string, number>, hooks: Map<string, (error: any) => void>, wrapper: HTMLElement,
- *   onDestroy: Array<() => void>}} Instance
+ *   onDestroy: Array<() => void>, flexible?: boolean}} Instance
  */
 
 /** @type {Map<Window, Instance>} */
@@ -57,6 +57,41 @@ export function resetInstalled() {
 /** @param {Instance} inst @param {Record<string, unknown>} msg */
 function post(inst, msg) {
   inst.win?.postMessage(JSON.stringify(msg), inst.origin);
+  note('out', inst, msg);
+}
+
+// --- traffic observer (the dev event console, web/assets/dev/) --------------------------------
+
+/**
+ * One message seen by the host: `in` from an app, `out` to an app, `host` for what the host
+ * decided (a ticket.save outcome, a hook that timed out, an app reloaded).
+ * @typedef {{dir: 'in'|'out'|'host', at: number, guid: string|null, appId: number|null,
+ *   installationId: number|null, appName: string, location: string, message: Record<string, any>}} TrafficRecord
+ * @typedef {(record: TrafficRecord) => void} TrafficListener
+ */
+
+/** @type {Set<TrafficListener>} */
+const trafficListeners = new Set();
+
+/**
+ * Subscribes to every message between the host and its apps. Listeners run synchronously and
+ * must copy what they keep (messages are live objects).
+ * @param {TrafficListener} listener @returns {() => void} unsubscribe
+ */
+export function onTraffic(listener) {
+  trafficListeners.add(listener);
+  return () => { trafficListeners.delete(listener); };
+}
+
+/** @param {TrafficRecord['dir']} dir @param {Instance|null} inst @param {Record<string, any>} message */
+function note(dir, inst, message) {
+  if (trafficListeners.size === 0) return;
+  /** @type {TrafficRecord} */
+  const record = { dir, at: Date.now(), guid: inst?.guid ?? null, appId: inst?.installation.app_id ?? null,
+    installationId: inst?.installation.id ?? null, appName: inst?.installation.name ?? '', location: inst?.location ?? '', message };
+  for (const l of [...trafficListeners]) {
+    try { l(record); } catch (err) { console.error(err); }
+  }
 }
 
 /** @param {string} a @param {string} b */
@@ -107,6 +142,7 @@ window.addEventListener('message', (ev) => {
     try { data = JSON.parse(data); } catch { return; }
   }
   if (!data || typeof data !== 'object' || data.appGuid !== inst.guid) return;
+  note('in', inst, data);
   if (typeof data.request === 'string') { void rpc(inst, data); return; }
   const key = typeof data.key === 'string' ? data.key : '';
   if (key === 'iframe.handshake') {
@@ -119,7 +155,11 @@ window.addEventListener('message', (ev) => {
         emitTo(other, 'instance.registered', inst.context);
       }
     }
-    if (!inst.wrapper.hidden) emitLater(inst, 'app.activated');
+    if (!inst.wrapper.hidden) {
+      // Visible at once (a sidebar, or a pane opened before its app had loaded: autoLoad false).
+      if (inst.location === 'top_bar' || inst.location === 'nav_bar') emitLater(inst, 'pane.activated');
+      emitLater(inst, 'app.activated');
+    }
     return;
   }
   const on = /^iframe\.(on|off):(.+)$/.exec(key);
@@ -161,6 +201,15 @@ function emitTo(inst, name, message) {
 function emitLater(inst, name) {
   setTimeout(() => emit(inst, name), 50);
 }
+
+// `window.resize` (ZAF core event): the workspace window's new size, debounced like Zendesk's.
+let resizeTimer = 0;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = window.setTimeout(() => {
+    for (const inst of [...byGuid.values()]) emit(inst, 'window.resize', { width: innerWidth, height: innerHeight });
+  }, 100);
+});
 
 /** Errors in the shape the SDK turns into an Error. @param {unknown} err @param {string} [path] */
 function errorShape(err, path) {
@@ -232,7 +281,8 @@ function hostOps(caller) {
       const height = cssLength(size.height);
       const width = cssLength(size.width);
       if (height) inst.frame.style.height = height;
-      if (width) inst.frame.style.width = width;
+      // A flexible sidebar app follows the panel's width; only its height is the app's to choose.
+      if (width && !inst.flexible) inst.frame.style.width = width;
     },
     popover: (guid, how) => {
       const inst = byGuid.get(guid);
@@ -350,46 +400,79 @@ async function mount(el) {
   if (!el.isConnected || !template) return;
   /** @type {Instance[]} */
   const list = [];
+  mounted.set(el, list);
+  let shown = 0;
   for (const installation of installations) {
     const loc = installation.locations.find((l) => l.product === 'support' && l.location === name);
     if (!loc || !loc.url) continue;
     const origin = template.replace('{id}', String(installation.app_id));
     const url = resolveAppUrl(/** @type {any} */ ({ origin }), loc.url);
     if (!url) continue; // remote URLs (server-side apps) are not supported yet
-    list.push(mountOne(el, name, installation, loc, url));
+    mountOne(el, name, installation, loc, url, list);
+    shown++;
   }
-  mounted.set(el, list);
-  if (list.length) el.querySelector('.apps-empty')?.remove();
+  if (shown) el.querySelector('.apps-empty')?.remove();
   attachModel();
 }
 
 /**
+ * Places one app in a location. With `autoLoad: false` only its icon (bars) or its collapsed box
+ * (sidebars) appears, and the iframe is created when the agent first opens it; background apps
+ * always load. Created instances go into `list`, which unmount destroys.
  * @param {HTMLElement} el @param {string} name @param {Installation} installation
- * @param {ManifestLocation} loc @param {URL} url
+ * @param {ManifestLocation} loc @param {URL} url @param {Instance[]} list
+ * @param {Node|null} [before] where in `el` to put it (a live reload keeps the app's place); default: last
  */
-function mountOne(el, name, installation, loc, url) {
-  const base = pageContext();
+function mountOne(el, name, installation, loc, url, list, before = null) {
+  const lazy = loc.auto_load === false && name !== 'background';
+  /** @param {HTMLElement} container */
+  const create = (container) => {
+    const inst = createInstance(installation, name, url, container, pageContext());
+    list.push(inst);
+    return inst;
+  };
   if (name === 'top_bar' || name === 'nav_bar') {
     // An icon in the bar; the app lives in the shared popover / pane, hidden until opened.
     const holder = /** @type {HTMLElement} */ (document.querySelector(`[data-app-container="${name}"]`));
-    const pane = h('div', { class: 'app-pane', hidden: true });
+    const pane = h('div', { class: 'app-pane', hidden: true, 'data-installation-id': installation.id });
     holder.append(pane);
-    const inst = createInstance(installation, name, url, pane, base);
-    const button = h('button', { type: 'button', class: 'nav-item app-icon', title: installation.name,
-      'aria-label': installation.name, onclick: () => showPane(inst, pane.hidden) }, installation.name.slice(0, 1).toUpperCase());
-    el.append(button);
-    inst.onDestroy.push(() => { button.remove(); pane.remove(); });
-    sizeFrame(inst, loc, '100%', name === 'top_bar' ? '400px' : '100%');
-    return inst;
+    /** @type {Instance|null} */
+    let inst = null;
+    const load = () => {
+      const made = create(pane);
+      made.onDestroy.push(() => { button.remove(); pane.remove(); });
+      sizeFrame(made, loc, '100%', name === 'top_bar' ? '400px' : '100%');
+      return made;
+    };
+    const button = h('button', { type: 'button', class: 'nav-item app-icon', title: installation.name, 'data-installation-id': installation.id,
+      'aria-label': installation.name, onclick: () => {
+        inst ??= load();
+        showPane(inst, pane.hidden);
+      } }, installation.name.slice(0, 1).toUpperCase());
+    el.insertBefore(button, before);
+    if (!lazy) inst = load();
+    return;
   }
-  const wrapper = h('section', { class: 'app-box', 'aria-label': installation.name, 'data-installation-id': installation.id },
-    name === 'background' ? null : h('h3', { class: 'app-box-title' }, installation.name));
-  el.append(wrapper);
-  const inst = createInstance(installation, name, url, wrapper, base);
-  inst.onDestroy.push(() => wrapper.remove());
-  sizeFrame(inst, loc, '100%', '200px');
-  if (loc.auto_hide) wrapper.hidden = true;
-  return inst;
+  /** @type {Instance|null} */
+  let inst = null;
+  const background = h('section', { class: 'app-box', 'data-installation-id': installation.id });
+  const { box, body } = name === 'background' ? { box: background, body: background }
+    : appBox({ title: installation.name, installationId: installation.id, collapsed: lazy,
+      onToggle: (expanded) => {
+        if (!inst) { inst = load(); return; } // its app.activated follows registration
+        emit(inst, expanded ? 'app.expanded' : 'app.collapsed');
+      } });
+  function load() {
+    const made = create(body);
+    made.flexible = loc.flexible === true;
+    made.onDestroy.push(() => box.remove());
+    sizeFrame(made, loc, '100%', '200px');
+    if (made.flexible) made.frame.style.width = '100%';
+    return made;
+  }
+  el.insertBefore(box, before);
+  if (loc.auto_hide) box.hidden = true;
+  if (!lazy) inst = load();
 }
 
 /** @param {Instance} inst @param {ManifestLocation} loc @param {string} width @param {string} height */
@@ -445,16 +528,20 @@ function attachModel() {
 /**
  * Sends the ticket.save hook to every subscribed instance and waits for all replies.
  * @param {object} model
+ * @param {boolean} [dryRun] a rehearsal from the dev console: the outcome is reported, nothing saves
  * @returns {Promise<string|false|undefined>} a message (or false) to veto, undefined to save
  */
-async function runSaveHooks(model) {
+async function runSaveHooks(model, dryRun = false) {
   if (/** @type {any} */ (window).zaffreTicket !== model) return undefined;
   /** @type {Promise<any>[]} */
   const replies = [];
   for (const about of ticketInstances()) {
     for (const inst of emitTargets(about, 'ticket.save')) {
       replies.push(new Promise((resolve) => {
-        const timer = setTimeout(() => resolve({ msg: 'An app did not answer in time; the ticket was not saved.' }), HOOK_TIMEOUT_MS);
+        const timer = setTimeout(() => {
+          note('host', inst, { key: 'hook.timeout', event: 'ticket.save' });
+          resolve({ msg: 'An app did not answer in time; the ticket was not saved.' });
+        }, HOOK_TIMEOUT_MS);
         inst.hooks.set('ticket.save', (error) => { clearTimeout(timer); inst.hooks.delete('ticket.save'); resolve(error); });
       }));
       /** @type {Record<string, unknown>} */
@@ -464,15 +551,106 @@ async function runSaveHooks(model) {
     }
   }
   const errors = (await Promise.all(replies)).filter((e) => e !== null);
-  if (errors.length === 0) return undefined;
   const text = errors.map((e) => e?.msg).find((m) => typeof m === 'string' && m.trim() !== '');
-  return text ?? 'An app prevented saving this ticket.';
+  const veto = errors.length === 0 ? undefined : text ?? 'An app prevented saving this ticket.';
+  note('host', null, { key: 'ticket.save.outcome', allowed: veto === undefined, message: veto ?? null, hooks: replies.length, dryRun });
+  return veto;
 }
 
 /** @param {Instance} about @param {string} name */
 function emitTargets(about, name) {
   return [...byGuid.values()].filter((inst) => inst.registered && inst.installation.id === about.installation.id
     && (inst.subs.get(subKey(about.guid, name)) ?? 0) > 0);
+}
+
+// --- development (`zaffre dev`): live reload and the event console ----------------------------
+
+/**
+ * The live instances, for the event console's filters and targets.
+ * @returns {Array<{guid: string, appId: number, installationId: number, name: string, location: string, registered: boolean}>}
+ */
+export function liveInstances() {
+  return [...byGuid.values()].map((i) => ({ guid: i.guid, appId: i.installation.app_id, installationId: i.installation.id,
+    name: i.installation.name, location: i.location, registered: i.registered }));
+}
+
+/**
+ * Recreates every iframe of one app (its files or manifest changed): re-reads the installed list,
+ * replaces the app in each mounted location in place (a top_bar / nav_bar pane that was open
+ * opens again), closes its modals, and leaves other apps untouched. The new iframes register
+ * afresh, as on a page load.
+ * @param {number} appId @returns {Promise<number>} how many instances were created
+ */
+export async function reloadApp(appId) {
+  const ids = new Set((await installed()).installations.filter((i) => i.app_id === appId).map((i) => i.id));
+  resetInstalled();
+  const { installations, template } = await installed();
+  const fresh = installations.filter((i) => i.app_id === appId);
+  for (const i of fresh) ids.add(i.id);
+  for (const inst of [...byGuid.values()]) if (inst.installation.app_id === appId && inst.location === 'modal') destroy(inst);
+  let created = 0;
+  for (const [el, list] of [...mounted]) {
+    if (!el.isConnected || !template) continue;
+    const name = el.getAttribute('data-app-location') ?? '';
+    const holder = document.querySelector(`[data-app-container="${name}"]`);
+    // Boxes, icons and panes of this app, loaded or not (autoLoad: false creates no instance).
+    const stale = [...el.children, ...(holder?.children ?? [])]
+      .filter((n) => ids.has(Number(n.getAttribute('data-installation-id') ?? NaN)));
+    const old = list.filter((i) => i.installation.app_id === appId);
+    const wasOpen = old.some((i) => ['top_bar', 'nav_bar'].includes(i.location) && !i.wrapper.hidden);
+    const marker = document.createComment('app reload'); // keeps the app's place among the others
+    const first = stale.find((n) => n.parentElement === el);
+    if (first) first.before(marker); else el.append(marker);
+    for (const inst of old) {
+      if (wasOpen && inst.location === 'top_bar') setTopBarPopover(false);
+      if (wasOpen && inst.location === 'nav_bar') setNavPane(false);
+      list.splice(list.indexOf(inst), 1);
+      destroy(inst);
+    }
+    for (const n of stale) n.remove();
+    for (const installation of fresh) {
+      const loc = installation.locations.find((l) => l.product === 'support' && l.location === name);
+      const url = loc?.url ? resolveAppUrl(/** @type {any} */ ({ origin: template.replace('{id}', String(appId)) }), loc.url) : null;
+      if (!loc || !url) continue;
+      const count = list.length;
+      // Placed before the marker, never moved afterwards: moving an iframe reloads it into a new window.
+      mountOne(/** @type {HTMLElement} */ (el), name, installation, loc, url, list, marker);
+      const made = list.slice(count);
+      if (wasOpen && made[0]) showPane(made[0], true);
+      created += made.length;
+    }
+    marker.remove();
+    if (list.length) el.querySelector('.apps-empty')?.remove();
+  }
+  attachModel();
+  note('host', null, { key: 'app.reloaded', appId, instances: created });
+  return created;
+}
+
+/**
+ * Delivers an event to one instance's listeners as the host does for its own events and for
+ * `client.trigger` (only windows subscribed to it get it).
+ * @param {string} guid @param {string} name @param {unknown} [message]
+ * @returns {number} how many windows it went to; -1 when there is no such instance
+ */
+export function fireEvent(guid, name, message) {
+  const inst = byGuid.get(guid);
+  if (!inst) return -1;
+  return emit(inst, name, message).length;
+}
+
+/**
+ * Runs the ticket.save hooks of the open ticket's apps exactly as a save does (same dispatch,
+ * same 30 s limit, same veto rules) without saving anything.
+ * @returns {Promise<{ticket: boolean, allowed: boolean, message: string|null}>}
+ */
+export async function rehearseSave() {
+  const model = /** @type {any} */ (window).zaffreTicket;
+  if (!model) return { ticket: false, allowed: false, message: null };
+  // One set of hook replies at a time: a save in flight owns them.
+  if (model.saving) return { ticket: true, allowed: false, message: 'A save is in progress; try again when it is done.' };
+  const veto = await runSaveHooks(model, true);
+  return { ticket: true, allowed: veto === undefined, message: typeof veto === 'string' ? veto : null };
 }
 
 // --- wiring -----------------------------------------------------------------------------------

@@ -343,10 +343,16 @@ export async function invokeAction(name, args, t, ops) {
   }
 }
 
-/** Navigates inside the workspace (app.js routes on popstate). @param {string} url */
+/**
+ * Navigates inside the workspace (app.js routes on popstate). After a tick: the caller's reply
+ * goes out first, since leaving the page may remove the very iframe that asked.
+ * @param {string} url
+ */
 function go(url) {
-  history.pushState(null, '', url);
-  dispatchEvent(new PopStateEvent('popstate'));
+  setTimeout(() => {
+    history.pushState(null, '', url);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, 0);
   return null;
 }
 

@@ -9,3 +9,6 @@ window.client = ZAFClient.init(function (data) {
 window.listen = function (name) {
   window.client.on(name, function (message) { window.seen.push([name, message === undefined ? null : message]); });
 };
+// Lifecycle events may come right after registration, before a test could subscribe.
+['app.activated', 'app.deactivated', 'app.expanded', 'app.collapsed', 'pane.activated', 'pane.deactivated',
+  'instance.created', 'instance.registered', 'window.resize'].forEach(window.listen);
