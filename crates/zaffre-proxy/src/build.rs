@@ -59,7 +59,10 @@ pub fn build(
     *display_url = interp.render_masked(&request.url);
     if let Some(options) = &request.jwt {
         if !request.secure {
-            return Err(Refusal::new(RefusalCode::InvalidJwt, "the jwt option needs secure: true"));
+            return Err(Refusal::new(
+                RefusalCode::InvalidJwt,
+                "the jwt option needs secure: true",
+            ));
         }
         let token = jwt::mint(options, &mut interp, installation, config);
         *masker = interp.masker();
@@ -72,29 +75,37 @@ pub fn build(
     result
 }
 
-fn build_inner(request: &AppRequest, config: &ProxyConfig, interp: &mut Interpolator<'_>) -> Result<Outgoing, Refusal> {
+fn build_inner(
+    request: &AppRequest,
+    config: &ProxyConfig,
+    interp: &mut Interpolator<'_>,
+) -> Result<Outgoing, Refusal> {
     let method = Method::from_bytes(request.method.as_bytes())
         .map_err(|_| Refusal::new(RefusalCode::InvalidOption, "type is not an HTTP method"))?;
     let (url, display_url) = interpolate_url(&request.url, interp)?;
 
     let in_query = method == Method::GET || method == Method::HEAD;
-    let content_type_header = request.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+    let content_type_header = request
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
     let content_type: Option<String> = match (content_type_header, &request.content_type) {
         (Some((_, v)), _) => Some(v.clone()),
         (None, ContentTypeOption::Given(ct)) => Some(ct.clone()),
         (None, ContentTypeOption::Default) => Some(FORM.to_string()),
         (None, ContentTypeOption::Omit) => None,
     };
-    let is_json = content_type.as_deref().is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+    let is_json = content_type
+        .as_deref()
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
 
     let mut extra_query = None;
     let mut body = Bytes::new();
     match &request.data {
         None => {}
+        Some(Value::String(s)) if in_query && s.is_empty() => {}
         Some(Value::String(s)) if in_query => {
-            if !s.is_empty() {
-                extra_query = Some(interp.apply(s, Scope::Url, Encoding::UrlComponent)?);
-            }
+            extra_query = Some(interp.apply(s, Scope::Url, Encoding::UrlComponent)?);
         }
         Some(data) if in_query => {
             let pairs = form_pairs(data, interp, Scope::Url)?;
@@ -102,7 +113,9 @@ fn build_inner(request: &AppRequest, config: &ProxyConfig, interp: &mut Interpol
                 extra_query = Some(encode_form(&pairs)?);
             }
         }
-        Some(Value::String(s)) => body = Bytes::from(interp.apply(s, Scope::Body, Encoding::Verbatim)?),
+        Some(Value::String(s)) => {
+            body = Bytes::from(interp.apply(s, Scope::Body, Encoding::Verbatim)?)
+        }
         Some(data) if is_json => {
             let value = interpolate_json(data, interp, Scope::Body)?;
             body = Bytes::from(serde_json::to_vec(&value).map_err(|_| invalid_data())?);
@@ -112,7 +125,10 @@ fn build_inner(request: &AppRequest, config: &ProxyConfig, interp: &mut Interpol
     if body.len() > config.max_request_body_bytes {
         return Err(Refusal::new(
             RefusalCode::RequestTooLarge,
-            format!("the request body is larger than {} bytes", config.max_request_body_bytes),
+            format!(
+                "the request body is larger than {} bytes",
+                config.max_request_body_bytes
+            ),
         ));
     }
 
@@ -141,19 +157,36 @@ fn build_inner(request: &AppRequest, config: &ProxyConfig, interp: &mut Interpol
                 "give either username/password or an Authorization header, not both",
             ));
         }
-        let user = interp.apply(request.username.as_deref().unwrap_or(""), Scope::BasicAuthUsername, Encoding::Verbatim)?;
+        let user = interp.apply(
+            request.username.as_deref().unwrap_or(""),
+            Scope::BasicAuthUsername,
+            Encoding::Verbatim,
+        )?;
         if user.contains(':') {
-            return Err(Refusal::new(RefusalCode::InvalidOption, "username must not contain ':' (RFC 7617)"));
+            return Err(Refusal::new(
+                RefusalCode::InvalidOption,
+                "username must not contain ':' (RFC 7617)",
+            ));
         }
-        let password =
-            interp.apply(request.password.as_deref().unwrap_or(""), Scope::BasicAuthPassword, Encoding::Verbatim)?;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        headers.push((hyper::header::AUTHORIZATION, header_value(&hyper::header::AUTHORIZATION, &format!("Basic {encoded}"))?));
+        let password = interp.apply(
+            request.password.as_deref().unwrap_or(""),
+            Scope::BasicAuthPassword,
+            Encoding::Verbatim,
+        )?;
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        headers.push((
+            hyper::header::AUTHORIZATION,
+            header_value(&hyper::header::AUTHORIZATION, &format!("Basic {encoded}"))?,
+        ));
     }
 
     if let Some(ct) = content_type.filter(|_| !body.is_empty() || content_type_header.is_some()) {
         let ct = interp.apply(&ct, Scope::Header, Encoding::Verbatim)?;
-        headers.push((hyper::header::CONTENT_TYPE, header_value(&hyper::header::CONTENT_TYPE, &ct)?));
+        headers.push((
+            hyper::header::CONTENT_TYPE,
+            header_value(&hyper::header::CONTENT_TYPE, &ct)?,
+        ));
     }
     if !has_accept {
         let accept = match request.data_type.as_deref() {
@@ -165,9 +198,13 @@ fn build_inner(request: &AppRequest, config: &ProxyConfig, interp: &mut Interpol
         };
         headers.push((hyper::header::ACCEPT, HeaderValue::from_static(accept)));
     }
-    let user_agent = HeaderValue::from_str(&config.user_agent).unwrap_or(HeaderValue::from_static("zaffre-proxy"));
+    let user_agent = HeaderValue::from_str(&config.user_agent)
+        .unwrap_or(HeaderValue::from_static("zaffre-proxy"));
     headers.push((hyper::header::USER_AGENT, user_agent));
-    headers.push((hyper::header::ACCEPT_ENCODING, HeaderValue::from_static("identity")));
+    headers.push((
+        hyper::header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    ));
 
     Ok(Outgoing {
         method,
@@ -182,7 +219,10 @@ fn build_inner(request: &AppRequest, config: &ProxyConfig, interp: &mut Interpol
 }
 
 fn invalid_data() -> Refusal {
-    Refusal::new(RefusalCode::InvalidOption, "data must be a string, an object or an array of {name, value}")
+    Refusal::new(
+        RefusalCode::InvalidOption,
+        "data must be a string, an object or an array of {name, value}",
+    )
 }
 
 fn header_name(name: &str) -> Result<HeaderName, Refusal> {
@@ -192,8 +232,12 @@ fn header_name(name: &str) -> Result<HeaderName, Refusal> {
             format!("header name {name:?} contains an underscore, which the proxy does not forward (use '-')"),
         ));
     }
-    HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Refusal::new(RefusalCode::InvalidHeader, format!("{name:?} is not a valid header name")))
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        Refusal::new(
+            RefusalCode::InvalidHeader,
+            format!("{name:?} is not a valid header name"),
+        )
+    })
 }
 
 fn header_value(name: &HeaderName, value: &str) -> Result<HeaderValue, Refusal> {
@@ -203,8 +247,12 @@ fn header_value(name: &HeaderName, value: &str) -> Result<HeaderValue, Refusal> 
             format!("header {name} contains CR, LF or NUL after interpolation"),
         ));
     }
-    HeaderValue::from_str(value)
-        .map_err(|_| Refusal::new(RefusalCode::InvalidHeader, format!("header {name} has a value that is not allowed")))
+    HeaderValue::from_str(value).map_err(|_| {
+        Refusal::new(
+            RefusalCode::InvalidHeader,
+            format!("header {name} has a value that is not allowed"),
+        )
+    })
 }
 
 fn dropped(name: &HeaderName) -> bool {
@@ -229,12 +277,19 @@ fn dropped(name: &HeaderName) -> bool {
         || n.starts_with("x-forwarded-")
 }
 
-fn interpolate_json(value: &Value, interp: &mut Interpolator<'_>, scope: Scope) -> Result<Value, Refusal> {
+fn interpolate_json(
+    value: &Value,
+    interp: &mut Interpolator<'_>,
+    scope: Scope,
+) -> Result<Value, Refusal> {
     Ok(match value {
         Value::String(s) => Value::String(interp.apply(s, scope, Encoding::Verbatim)?),
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| interpolate_json(v, interp, scope)).collect::<Result<_, _>>()?)
-        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| interpolate_json(v, interp, scope))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| Ok((k.clone(), interpolate_json(v, interp, scope)?)))
@@ -246,7 +301,11 @@ fn interpolate_json(value: &Value, interp: &mut Interpolator<'_>, scope: Scope) 
 
 /// jQuery's `$.param` (not `traditional`): `a[]=1&a[]=2`, `o[k]=v`, `list[0][k]=v`; a top-level array must hold
 /// `{name, value}` objects (a serialised form).
-fn form_pairs(data: &Value, interp: &mut Interpolator<'_>, scope: Scope) -> Result<Vec<(String, String)>, Refusal> {
+fn form_pairs(
+    data: &Value,
+    interp: &mut Interpolator<'_>,
+    scope: Scope,
+) -> Result<Vec<(String, String)>, Refusal> {
     let mut pairs = Vec::new();
     match data {
         Value::Object(map) => {
@@ -256,7 +315,8 @@ fn form_pairs(data: &Value, interp: &mut Interpolator<'_>, scope: Scope) -> Resu
         }
         Value::Array(items) => {
             for item in items {
-                let (Some(Value::String(name)), value) = (item.get("name"), item.get("value")) else {
+                let (Some(Value::String(name)), value) = (item.get("name"), item.get("value"))
+                else {
                     return Err(invalid_data());
                 };
                 let value = match value {

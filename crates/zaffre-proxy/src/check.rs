@@ -93,8 +93,12 @@ pub fn check_target(
     config: &ProxyConfig,
 ) -> Result<Target, Refusal> {
     let display = &out.display_url;
-    let mut url = Url::parse(&out.url)
-        .map_err(|e| Refusal::new(RefusalCode::InvalidUrl, format!("{display}: not a valid URL ({e})")))?;
+    let mut url = Url::parse(&out.url).map_err(|e| {
+        Refusal::new(
+            RefusalCode::InvalidUrl,
+            format!("{display}: not a valid URL ({e})"),
+        )
+    })?;
     let https = match url.scheme() {
         "https" => true,
         "http" => false,
@@ -126,9 +130,14 @@ pub fn check_target(
             let name = domain.strip_suffix('.').unwrap_or(domain).to_string();
             if name.is_empty()
                 || name.split('.').any(str::is_empty)
-                || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
+                || !name.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+                })
             {
-                return Err(Refusal::new(RefusalCode::InvalidUrl, format!("{display}: the host is not a valid host name")));
+                return Err(Refusal::new(
+                    RefusalCode::InvalidUrl,
+                    format!("{display}: the host is not a valid host name"),
+                ));
             }
             if (name == "localhost" || name.ends_with(".localhost")) && !config.allow_loopback {
                 return Err(forbidden(display, "localhost"));
@@ -137,7 +146,10 @@ pub fn check_target(
                 return Err(forbidden(display, "cloud metadata service"));
             }
             let own = config.own_hosts.iter().filter_map(|h| {
-                let h = h.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(h.as_str(), |(h, _)| h);
+                let h = h
+                    .rsplit_once(':')
+                    .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(h.as_str(), |(h, _)| h);
                 bare_host(h)
             });
             for own in own {
@@ -149,7 +161,12 @@ pub fn check_target(
         }
         Some(Host::Ipv4(v4)) => TargetHost::Ip(IpAddr::V4(v4)),
         Some(Host::Ipv6(v6)) => TargetHost::Ip(IpAddr::V6(v6).to_canonical()),
-        None => return Err(Refusal::new(RefusalCode::InvalidUrl, format!("{display}: the URL has no host"))),
+        None => {
+            return Err(Refusal::new(
+                RefusalCode::InvalidUrl,
+                format!("{display}: the URL has no host"),
+            ))
+        }
     };
     if let TargetHost::Ip(ip) = host {
         if let Err(why) = check_addr(SocketAddr::new(ip, port), config) {
@@ -166,8 +183,16 @@ pub fn check_target(
             TargetHost::Ip(_) => false,
         };
         if !allowed {
-            return Err(forbidden(display, "the host is not in the app's domainWhitelist"));
+            return Err(forbidden(
+                display,
+                "the host is not in the app's domainWhitelist",
+            ));
         }
     }
-    Ok(Target { url, https, host, port })
+    Ok(Target {
+        url,
+        https,
+        host,
+        port,
+    })
 }

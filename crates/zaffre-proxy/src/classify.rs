@@ -87,12 +87,20 @@ pub fn classify(ip: IpAddr) -> AddrClass {
 }
 
 fn in4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
     u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
 }
 
 fn in6(ip: Ipv6Addr, net: [u16; 8], prefix: u32) -> bool {
-    let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - prefix)
+    };
     let [a, b, c, d, e, f, g, h] = net;
     u128::from(ip) & mask == u128::from(Ipv6Addr::new(a, b, c, d, e, f, g, h)) & mask
 }
@@ -105,13 +113,19 @@ fn classify_v4(ip: Ipv4Addr) -> AddrClass {
         ThisNetwork
     } else if in4(ip, [127, 0, 0, 0], 8) {
         Loopback
-    } else if in4(ip, [10, 0, 0, 0], 8) || in4(ip, [172, 16, 0, 0], 12) || in4(ip, [192, 168, 0, 0], 16) {
+    } else if in4(ip, [10, 0, 0, 0], 8)
+        || in4(ip, [172, 16, 0, 0], 12)
+        || in4(ip, [192, 168, 0, 0], 16)
+    {
         Private
     } else if in4(ip, [169, 254, 0, 0], 16) {
         LinkLocal
     } else if in4(ip, [100, 64, 0, 0], 10) {
         SharedCgnat
-    } else if in4(ip, [192, 0, 2, 0], 24) || in4(ip, [198, 51, 100, 0], 24) || in4(ip, [203, 0, 113, 0], 24) {
+    } else if in4(ip, [192, 0, 2, 0], 24)
+        || in4(ip, [198, 51, 100, 0], 24)
+        || in4(ip, [203, 0, 113, 0], 24)
+    {
         Documentation
     } else if in4(ip, [192, 0, 0, 0], 24) {
         ProtocolAssignment
@@ -136,7 +150,9 @@ fn classify_v6(ip: Ipv6Addr) -> AddrClass {
         Loopback
     } else if in6(ip, [0; 8], 96) {
         Ipv4Compatible
-    } else if in6(ip, [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96) || in6(ip, [0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48) {
+    } else if in6(ip, [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96)
+        || in6(ip, [0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48)
+    {
         Nat64
     } else if in6(ip, [0x2002, 0, 0, 0, 0, 0, 0, 0], 16) {
         SixToFour
@@ -144,7 +160,9 @@ fn classify_v6(ip: Ipv6Addr) -> AddrClass {
         Teredo
     } else if in6(ip, [0x2001, 0x2, 0, 0, 0, 0, 0, 0], 48) {
         Benchmarking
-    } else if in6(ip, [0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32) || in6(ip, [0x3fff, 0, 0, 0, 0, 0, 0, 0], 20) {
+    } else if in6(ip, [0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32)
+        || in6(ip, [0x3fff, 0, 0, 0, 0, 0, 0, 0], 20)
+    {
         Documentation
     } else if in6(ip, [0x2001, 0, 0, 0, 0, 0, 0, 0], 23) {
         ProtocolAssignment
@@ -156,7 +174,9 @@ fn classify_v6(ip: Ipv6Addr) -> AddrClass {
         SiteLocal
     } else if in6(ip, [0xff00, 0, 0, 0, 0, 0, 0, 0], 8) {
         Multicast
-    } else if !in6(ip, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3) || in6(ip, [0x5f00, 0, 0, 0, 0, 0, 0, 0], 16) {
+    } else if !in6(ip, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3)
+        || in6(ip, [0x5f00, 0, 0, 0, 0, 0, 0, 0], 16)
+    {
         Reserved
     } else {
         Public
@@ -193,12 +213,18 @@ pub fn check_addr(addr: SocketAddr, config: &ProxyConfig) -> Result<(), AddrRefu
         let own_ip = own.ip().to_canonical();
         // A wildcard listener answers on every local address; the ones we can name are loopback and unspecified.
         let wildcard_hit = own_ip.is_unspecified()
-            && matches!(class, AddrClass::Loopback | AddrClass::Unspecified | AddrClass::ThisNetwork);
+            && matches!(
+                class,
+                AddrClass::Loopback | AddrClass::Unspecified | AddrClass::ThisNetwork
+            );
         if own_ip == ip || wildcard_hit {
             return Err(AddrRefusal::Own);
         }
     }
-    if matches!(class, AddrClass::Unspecified | AddrClass::Multicast | AddrClass::Broadcast) {
+    if matches!(
+        class,
+        AddrClass::Unspecified | AddrClass::Multicast | AddrClass::Broadcast
+    ) {
         return Err(AddrRefusal::Class(class));
     }
     if config.allow_ranges.iter().any(|range| range.contains(ip)) {
@@ -291,10 +317,16 @@ mod tests {
         assert!(check_addr(sa("10.20.1.1:80"), &config).is_ok());
         assert!(check_addr(sa("10.21.1.1:80"), &config).is_err());
         config.own_addrs.push(sa("0.0.0.0:8080"));
-        assert_eq!(check_addr(sa("127.0.0.1:8080"), &config), Err(AddrRefusal::Own));
+        assert_eq!(
+            check_addr(sa("127.0.0.1:8080"), &config),
+            Err(AddrRefusal::Own)
+        );
         assert!(check_addr(sa("127.0.0.1:8081"), &config).is_ok());
         config.own_addrs.push(sa("8.8.4.4:443"));
-        assert_eq!(check_addr(sa("8.8.4.4:443"), &config), Err(AddrRefusal::Own));
+        assert_eq!(
+            check_addr(sa("8.8.4.4:443"), &config),
+            Err(AddrRefusal::Own)
+        );
         config.allow_ranges.push("0.0.0.0/0".parse().unwrap());
         assert!(check_addr(sa("255.255.255.255:80"), &config).is_err());
         assert!(check_addr(sa("224.0.0.1:80"), &config).is_err());

@@ -90,8 +90,12 @@ impl IpRange {
     /// Whether `addr` (compared as is: callers canonicalise first) lies in the range.
     pub fn contains(&self, addr: IpAddr) -> bool {
         match (self.network, addr) {
-            (IpAddr::V4(net), IpAddr::V4(a)) => u32::from(a) & mask32(self.prefix) == u32::from(net),
-            (IpAddr::V6(net), IpAddr::V6(a)) => u128::from(a) & mask128(self.prefix) == u128::from(net),
+            (IpAddr::V4(net), IpAddr::V4(a)) => {
+                u32::from(a) & mask32(self.prefix) == u32::from(net)
+            }
+            (IpAddr::V6(net), IpAddr::V6(a)) => {
+                u128::from(a) & mask128(self.prefix) == u128::from(net)
+            }
             _ => false,
         }
     }
@@ -138,7 +142,9 @@ impl FromStr for IpRange {
         let addr: IpAddr = addr.parse().map_err(|_| err())?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse::<u8>().map_err(|_| err())?,
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse::<u8>().map_err(|_| err())?
+            }
             Some(_) => return Err(err()),
             None => max,
         };
@@ -173,8 +179,19 @@ mod tests {
         let v6: IpRange = "fd00::/8".parse().unwrap();
         assert!(v6.contains("fd12::1".parse().unwrap()));
         assert!(!v6.contains("10.0.0.1".parse().unwrap()));
-        assert_eq!("10.1.2.3/8".parse::<IpRange>().unwrap().to_string(), "10.0.0.0/8");
-        for bad in ["", "10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "x/8", "10.0.0.0/-1", "::/129"] {
+        assert_eq!(
+            "10.1.2.3/8".parse::<IpRange>().unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "10.0.0/8",
+            "x/8",
+            "10.0.0.0/-1",
+            "::/129",
+        ] {
             assert!(bad.parse::<IpRange>().is_err(), "{bad}");
         }
     }

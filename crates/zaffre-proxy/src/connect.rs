@@ -65,21 +65,33 @@ pub struct Connector {
 }
 
 impl Connector {
-    pub fn new(extra_root_certs: &[Vec<u8>], connect_timeout: Duration) -> Result<Connector, ProxyInitError> {
-        let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    pub fn new(
+        extra_root_certs: &[Vec<u8>],
+        connect_timeout: Duration,
+    ) -> Result<Connector, ProxyInitError> {
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
         for (index, cert) in extra_root_certs.iter().enumerate() {
-            let ders: Vec<CertificateDer<'static>> = if cert.trim_ascii_start().starts_with(b"-----BEGIN") {
-                CertificateDer::pem_slice_iter(cert)
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| ProxyInitError::RootCertificate(format!("certificate {index}: {e}")))?
-            } else {
-                vec![CertificateDer::from(cert.clone())]
-            };
+            let ders: Vec<CertificateDer<'static>> =
+                if cert.trim_ascii_start().starts_with(b"-----BEGIN") {
+                    CertificateDer::pem_slice_iter(cert)
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| {
+                            ProxyInitError::RootCertificate(format!("certificate {index}: {e}"))
+                        })?
+                } else {
+                    vec![CertificateDer::from(cert.clone())]
+                };
             if ders.is_empty() {
-                return Err(ProxyInitError::RootCertificate(format!("certificate {index}: no certificate in PEM")));
+                return Err(ProxyInitError::RootCertificate(format!(
+                    "certificate {index}: no certificate in PEM"
+                )));
             }
             for der in ders {
-                roots.add(der).map_err(|e| ProxyInitError::RootCertificate(format!("certificate {index}: {e}")))?;
+                roots.add(der).map_err(|e| {
+                    ProxyInitError::RootCertificate(format!("certificate {index}: {e}"))
+                })?;
             }
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -89,28 +101,60 @@ impl Connector {
             .with_root_certificates(roots)
             .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Connector { tls: TlsConnector::from(Arc::new(config)), connect_timeout, pool: Mutex::new(HashMap::new()) })
+        Ok(Connector {
+            tls: TlsConnector::from(Arc::new(config)),
+            connect_timeout,
+            pool: Mutex::new(HashMap::new()),
+        })
     }
 
     /// A connection to one of `addrs` (all checked), from the pool if one is idle, else newly dialled in order.
-    pub async fn connect(&self, https: bool, host: &str, addrs: &[SocketAddr]) -> Result<Connection, ConnectError> {
+    pub async fn connect(
+        &self,
+        https: bool,
+        host: &str,
+        addrs: &[SocketAddr],
+    ) -> Result<Connection, ConnectError> {
         for addr in addrs {
-            let key = PoolKey { https, host: host.to_string(), addr: *addr };
+            let key = PoolKey {
+                https,
+                host: host.to_string(),
+                addr: *addr,
+            };
             if let Some(sender) = self.checkout(&key) {
-                return Ok(Connection { key, sender, reused: true });
+                return Ok(Connection {
+                    key,
+                    sender,
+                    reused: true,
+                });
             }
         }
         self.dial_any(https, host, addrs).await
     }
 
     /// A new connection (never from the pool) to one of `addrs`.
-    pub async fn dial_any(&self, https: bool, host: &str, addrs: &[SocketAddr]) -> Result<Connection, ConnectError> {
+    pub async fn dial_any(
+        &self,
+        https: bool,
+        host: &str,
+        addrs: &[SocketAddr],
+    ) -> Result<Connection, ConnectError> {
         let deadline = tokio::time::Instant::now() + self.connect_timeout;
         let mut last = ConnectError::Failed;
         for addr in addrs {
-            let key = PoolKey { https, host: host.to_string(), addr: *addr };
+            let key = PoolKey {
+                https,
+                host: host.to_string(),
+                addr: *addr,
+            };
             match tokio::time::timeout_at(deadline, self.dial(&key)).await {
-                Ok(Ok(sender)) => return Ok(Connection { key, sender, reused: false }),
+                Ok(Ok(sender)) => {
+                    return Ok(Connection {
+                        key,
+                        sender,
+                        reused: false,
+                    })
+                }
                 Ok(Err(())) => last = ConnectError::Failed,
                 Err(_) => return Err(ConnectError::Timeout),
             }
@@ -143,7 +187,10 @@ impl Connector {
     }
 
     fn checkout(&self, key: &PoolKey) -> Option<SendRequest<Full<Bytes>>> {
-        let mut pool = self.pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut pool = self
+            .pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let idle = pool.get_mut(key)?;
         while let Some(entry) = idle.pop() {
             if entry.since.elapsed() < IDLE_TIMEOUT && !entry.sender.is_closed() {
@@ -158,11 +205,17 @@ impl Connector {
         if connection.sender.is_closed() {
             return;
         }
-        let mut pool = self.pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut pool = self
+            .pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let idle = pool.entry(connection.key).or_default();
         idle.retain(|entry| entry.since.elapsed() < IDLE_TIMEOUT && !entry.sender.is_closed());
         if idle.len() < MAX_IDLE_PER_KEY {
-            idle.push(Idle { sender: connection.sender, since: Instant::now() });
+            idle.push(Idle {
+                sender: connection.sender,
+                since: Instant::now(),
+            });
         }
     }
 }

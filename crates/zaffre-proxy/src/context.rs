@@ -47,7 +47,11 @@ impl SettingValue {
 
 impl fmt::Debug for SettingValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value: &dyn fmt::Debug = if self.secure { &"[redacted]" } else { &self.value };
+        let value: &dyn fmt::Debug = if self.secure {
+            &"[redacted]"
+        } else {
+            &self.value
+        };
         f.debug_struct("SettingValue")
             .field("name", &self.name)
             .field("value", value)
@@ -109,7 +113,10 @@ impl FromStr for Scope {
     type Err = ScopeParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL.into_iter().find(|scope| scope.as_str() == s).ok_or_else(|| ScopeParseError(s.to_string()))
+        Scope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == s)
+            .ok_or_else(|| ScopeParseError(s.to_string()))
     }
 }
 
@@ -119,11 +126,21 @@ mod tests {
 
     #[test]
     fn debug_redacts_secure_values() {
-        let secure = SettingValue { name: "token".into(), value: "S3CR3T".into(), secure: true, scopes: vec![] };
+        let secure = SettingValue {
+            name: "token".into(),
+            value: "S3CR3T".into(),
+            secure: true,
+            scopes: vec![],
+        };
         let shown = format!("{secure:?} {secure:#?}");
         assert!(!shown.contains("S3CR3T"), "{shown}");
         assert!(shown.contains("[redacted]"));
-        let plain = SettingValue { name: "sub".into(), value: "acme".into(), secure: false, scopes: vec![] };
+        let plain = SettingValue {
+            name: "sub".into(),
+            value: "acme".into(),
+            secure: false,
+            scopes: vec![],
+        };
         assert!(format!("{plain:?}").contains("acme"));
     }
 

@@ -41,9 +41,15 @@ enum Placeholder<'t> {
 fn placeholder_at(text: &str) -> Option<(Placeholder<'_>, usize)> {
     let inner = text.strip_prefix("{{")?;
     if let Some(rest) = inner.strip_prefix("setting.") {
-        let len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-').count();
+        let len = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+            .count();
         if len > 0 && rest[len..].starts_with("}}") {
-            return Some((Placeholder::Setting(&rest[..len]), 2 + "setting.".len() + len + 2));
+            return Some((
+                Placeholder::Setting(&rest[..len]),
+                2 + "setting.".len() + len + 2,
+            ));
         }
     } else if inner.starts_with("jwt.token}}") {
         return Some((Placeholder::JwtToken, "{{jwt.token}}".len()));
@@ -61,7 +67,12 @@ pub struct Interpolator<'a> {
 
 impl<'a> Interpolator<'a> {
     pub fn new(installation: &'a InstallationContext, secure: bool) -> Self {
-        Interpolator { installation, secure, jwt_token: None, used: Vec::new() }
+        Interpolator {
+            installation,
+            secure,
+            jwt_token: None,
+            used: Vec::new(),
+        }
     }
 
     pub fn set_jwt_token(&mut self, token: String) {
@@ -78,7 +89,12 @@ impl<'a> Interpolator<'a> {
     }
 
     /// `text` with its placeholders replaced for `position`.
-    pub fn apply(&mut self, text: &str, position: Scope, encoding: Encoding) -> Result<String, Refusal> {
+    pub fn apply(
+        &mut self,
+        text: &str,
+        position: Scope,
+        encoding: Encoding,
+    ) -> Result<String, Refusal> {
         if !self.secure || !text.contains("{{") {
             return Ok(text.to_string());
         }
@@ -145,7 +161,11 @@ impl<'a> Interpolator<'a> {
                     rest = &at[len..];
                 }
                 Some((Placeholder::JwtToken, len)) => {
-                    out.push_str(if self.jwt_token.is_some() { "[jwt]" } else { &at[..len] });
+                    out.push_str(if self.jwt_token.is_some() {
+                        "[jwt]"
+                    } else {
+                        &at[..len]
+                    });
                     rest = &at[len..];
                 }
                 None => {
@@ -188,7 +208,11 @@ fn encode(value: &str, encoding: Encoding, name: &str) -> Result<String, Refusal
     match encoding {
         Encoding::Verbatim => Ok(value.to_string()),
         Encoding::UrlAuthority => {
-            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+            if value.is_empty()
+                || !value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            {
                 Err(Refusal::new(
                     RefusalCode::ScopeViolation,
                     format!(
@@ -229,13 +253,17 @@ impl Masker {
         if value.is_empty() {
             return;
         }
-        for form in [value.to_string(), percent_encode(value), value.to_ascii_lowercase()] {
+        for form in [
+            value.to_string(),
+            percent_encode(value),
+            value.to_ascii_lowercase(),
+        ] {
             if !self.needles.iter().any(|(n, _)| *n == form) {
                 self.needles.push((form, marker.to_string()));
             }
         }
         // Longest first, so a value containing another is masked whole.
-        self.needles.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.needles.sort_by_key(|n| std::cmp::Reverse(n.0.len()));
     }
 
     pub fn mask(&self, text: &str) -> String {
@@ -251,15 +279,21 @@ impl Masker {
 
 /// Splits an absolute `scheme://authority rest` URL template and interpolates each part with its encoding. Returns
 /// the interpolated URL and the masked rendering for messages.
-pub fn interpolate_url(template: &str, interp: &mut Interpolator<'_>) -> Result<(String, String), Refusal> {
+pub fn interpolate_url(
+    template: &str,
+    interp: &mut Interpolator<'_>,
+) -> Result<(String, String), Refusal> {
     let display = interp.render_masked(template);
-    let invalid = |message: &str| Refusal::new(RefusalCode::InvalidUrl, format!("{display}: {message}"));
+    let invalid =
+        |message: &str| Refusal::new(RefusalCode::InvalidUrl, format!("{display}: {message}"));
     if template.chars().any(|c| c.is_control()) {
         return Err(invalid("the URL contains control characters"));
     }
     let trimmed = template.trim_matches(' ');
     if trimmed.starts_with('/') || trimmed.starts_with('.') || trimmed.starts_with('?') {
-        return Err(invalid("relative URLs are requested by the host page, not by the proxy"));
+        return Err(invalid(
+            "relative URLs are requested by the host page, not by the proxy",
+        ));
     }
     let Some((scheme, after)) = trimmed.split_once("://") else {
         return Err(match url::Url::parse(trimmed) {
@@ -275,7 +309,9 @@ pub fn interpolate_url(template: &str, interp: &mut Interpolator<'_>) -> Result<
     let (authority, rest) = after.split_at(end);
     let path_end = rest.find(['?', '#']).unwrap_or(rest.len());
     if rest[..path_end].contains('\\') {
-        return Err(invalid("backslashes are not allowed in the URL's host or path"));
+        return Err(invalid(
+            "backslashes are not allowed in the URL's host or path",
+        ));
     }
     let authority = interp.apply(authority, Scope::Url, Encoding::UrlAuthority)?;
     let rest = interp.apply(rest, Scope::Url, Encoding::UrlComponent)?;
@@ -284,7 +320,10 @@ pub fn interpolate_url(template: &str, interp: &mut Interpolator<'_>) -> Result<
 
 /// The refusal for a forbidden target, in Zendesk's words.
 pub fn not_proxyable(display_url: &str) -> Refusal {
-    Refusal::new(RefusalCode::ForbiddenTarget, format!("{display_url} is not a proxyable URI"))
+    Refusal::new(
+        RefusalCode::ForbiddenTarget,
+        format!("{display_url} is not a proxyable URI"),
+    )
 }
 
 #[cfg(test)]
@@ -322,7 +361,10 @@ mod tests {
         let mut i = Interpolator::new(&c, true);
         i.set_jwt_token("J.W.T".into());
         let out = i.apply("a {{setting.token}} {{setting.rec}} {{setting.plain}} {{jwt.token}} {{x}} {{{setting.token}}", Scope::Body, Encoding::Verbatim).unwrap();
-        assert_eq!(out, "a S3CR3T-tok {{setting.token}}{{jwt.token}} {{setting.plain}} J.W.T {{x}} {S3CR3T-tok");
+        assert_eq!(
+            out,
+            "a S3CR3T-tok {{setting.token}}{{jwt.token}} {{setting.plain}} J.W.T {{x}} {S3CR3T-tok"
+        );
         assert_eq!(i.used(), ["token", "rec"]);
         let masked = i.render_masked("{{setting.token}}/{{setting.plain}}/{{jwt.token}}");
         assert_eq!(masked, "[secure:token]/{{setting.plain}}/[jwt]");
@@ -332,7 +374,15 @@ mod tests {
     fn non_secure_requests_stay_literal() {
         let c = ctx();
         let mut i = Interpolator::new(&c, false);
-        assert_eq!(i.apply("{{setting.token}} {{setting.nope}}", Scope::Body, Encoding::Verbatim).unwrap(), "{{setting.token}} {{setting.nope}}");
+        assert_eq!(
+            i.apply(
+                "{{setting.token}} {{setting.nope}}",
+                Scope::Body,
+                Encoding::Verbatim
+            )
+            .unwrap(),
+            "{{setting.token}} {{setting.nope}}"
+        );
         assert!(i.used().is_empty());
     }
 
@@ -340,13 +390,19 @@ mod tests {
     fn unknown_settings_and_scopes() {
         let c = ctx();
         let mut i = Interpolator::new(&c, true);
-        let err = i.apply("{{setting.nope}}", Scope::Body, Encoding::Verbatim).unwrap_err();
+        let err = i
+            .apply("{{setting.nope}}", Scope::Body, Encoding::Verbatim)
+            .unwrap_err();
         assert_eq!((err.status, err.code), (422, RefusalCode::UnknownSetting));
         assert!(err.message.contains("nope"));
-        let err = i.apply("{{setting.hdr}}", Scope::Body, Encoding::Verbatim).unwrap_err();
+        let err = i
+            .apply("{{setting.hdr}}", Scope::Body, Encoding::Verbatim)
+            .unwrap_err();
         assert_eq!(err.code, RefusalCode::ScopeViolation);
         assert!(!err.message.contains("S3CR3T"));
-        assert!(i.apply("{{setting.hdr}}", Scope::Header, Encoding::Verbatim).is_ok());
+        assert!(i
+            .apply("{{setting.hdr}}", Scope::Header, Encoding::Verbatim)
+            .is_ok());
     }
 
     #[test]
@@ -355,14 +411,38 @@ mod tests {
         let mut i = Interpolator::new(&c, true);
         let err = interpolate_url("https://{{setting.sub}}.good.test/", &mut i).unwrap_err();
         assert_eq!(err.code, RefusalCode::ScopeViolation);
-        let (url, display) = interpolate_url("https://good.test/{{setting.sub}}?q={{setting.token}}", &mut i).unwrap();
+        let (url, display) = interpolate_url(
+            "https://good.test/{{setting.sub}}?q={{setting.token}}",
+            &mut i,
+        )
+        .unwrap();
         assert_eq!(url, "https://good.test/evil.test%2Fx%3F?q=S3CR3T-tok");
         assert_eq!(display, "https://good.test/[secure:sub]?q=[secure:token]");
-        for bad in ["/api/v2/x", "http:/\\evil.test/", "http:evil.test", "https://a.test\\@b.test/", "http://a.test/\n"] {
-            assert_eq!(interpolate_url(bad, &mut i).unwrap_err().code, RefusalCode::InvalidUrl, "{bad}");
+        for bad in [
+            "/api/v2/x",
+            "http:/\\evil.test/",
+            "http:evil.test",
+            "https://a.test\\@b.test/",
+            "http://a.test/\n",
+        ] {
+            assert_eq!(
+                interpolate_url(bad, &mut i).unwrap_err().code,
+                RefusalCode::InvalidUrl,
+                "{bad}"
+            );
         }
-        for bad in ["gopher://a.test/", "file:///etc/passwd", "data:text/plain,x", "ws://a.test/", "ftp://a.test"] {
-            assert_eq!(interpolate_url(bad, &mut i).unwrap_err().code, RefusalCode::ForbiddenTarget, "{bad}");
+        for bad in [
+            "gopher://a.test/",
+            "file:///etc/passwd",
+            "data:text/plain,x",
+            "ws://a.test/",
+            "ftp://a.test",
+        ] {
+            assert_eq!(
+                interpolate_url(bad, &mut i).unwrap_err().code,
+                RefusalCode::ForbiddenTarget,
+                "{bad}"
+            );
         }
     }
 
@@ -370,6 +450,9 @@ mod tests {
     fn masker_masks_all_forms() {
         let mut m = Masker::default();
         m.add("Ab/C d", "[secure:x]");
-        assert_eq!(m.mask("x Ab/C d y Ab%2FC%20d z ab/c d"), "x [secure:x] y [secure:x] z [secure:x]");
+        assert_eq!(
+            m.mask("x Ab/C d y Ab%2FC%20d z ab/c d"),
+            "x [secure:x] y [secure:x] z [secure:x]"
+        );
     }
 }

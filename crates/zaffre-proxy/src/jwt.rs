@@ -56,7 +56,12 @@ pub fn claims(
 fn interpolate_value(value: &Value, interp: &mut Interpolator<'_>) -> Result<Value, Refusal> {
     Ok(match value {
         Value::String(s) => Value::String(interp.apply(s, Scope::JwtClaim, Encoding::Verbatim)?),
-        Value::Array(items) => Value::Array(items.iter().map(|v| interpolate_value(v, interp)).collect::<Result<_, _>>()?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| interpolate_value(v, interp))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| Ok((k.clone(), interpolate_value(v, interp)?)))
@@ -78,21 +83,45 @@ pub fn mint(
         .secret_key
         .strip_prefix("{{setting.")
         .and_then(|rest| rest.strip_suffix("}}"))
-        .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-        .ok_or_else(|| bad("jwt.secret_key must be a single {{setting.NAME}} placeholder of a secure setting".into()))?;
+        .filter(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+        .ok_or_else(|| {
+            bad(
+                "jwt.secret_key must be a single {{setting.NAME}} placeholder of a secure setting"
+                    .into(),
+            )
+        })?;
     let setting = installation.setting(name).ok_or_else(|| {
-        Refusal::new(RefusalCode::UnknownSetting, format!("{{{{setting.{name}}}}} names no setting of this installation"))
+        Refusal::new(
+            RefusalCode::UnknownSetting,
+            format!("{{{{setting.{name}}}}} names no setting of this installation"),
+        )
     })?;
     if !setting.secure {
-        return Err(bad(format!("jwt.secret_key must name a secure setting; {name:?} is not secure")));
+        return Err(bad(format!(
+            "jwt.secret_key must name a secure setting; {name:?} is not secure"
+        )));
     }
     if setting.value.is_empty() {
-        return Err(bad(format!("the secure setting {name:?} used as jwt.secret_key is empty")));
+        return Err(bad(format!(
+            "the secure setting {name:?} used as jwt.secret_key is empty"
+        )));
     }
     // Goes through the interpolator so the scope check and the "used" bookkeeping are the same as everywhere.
     let key = interp.apply(&options.secret_key, Scope::JwtSecretKey, Encoding::Verbatim)?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let claims = claims(options, interp, installation, config, now)?;
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(key.as_bytes()))
-        .map_err(|_| bad("the JWT could not be signed".into()))
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(key.as_bytes()),
+    )
+    .map_err(|_| bad("the JWT could not be signed".into()))
 }

@@ -65,14 +65,20 @@ pub struct Proxy {
 
 impl std::fmt::Debug for Proxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Proxy").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Proxy")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
 impl Proxy {
     pub fn new(config: ProxyConfig, resolver: Arc<dyn Resolver>) -> Result<Proxy, ProxyInitError> {
         let connector = connect::Connector::new(&config.extra_root_certs, config.connect_timeout)?;
-        Ok(Proxy { config, resolver, connector })
+        Ok(Proxy {
+            config,
+            resolver,
+            connector,
+        })
     }
 
     pub fn config(&self) -> &ProxyConfig {
@@ -81,14 +87,31 @@ impl Proxy {
 
     /// Runs parse → interpolate → check → resolve → connect → send → filter response, and always returns an
     /// audit record (also for refusals).
-    pub async fn send(&self, request: AppRequest, installation: &InstallationContext) -> ProxyOutcome {
+    pub async fn send(
+        &self,
+        request: AppRequest,
+        installation: &InstallationContext,
+    ) -> ProxyOutcome {
         let started = Instant::now();
-        let timeout = request.timeout.unwrap_or(self.config.default_timeout).min(self.config.max_timeout);
+        let timeout = request
+            .timeout
+            .unwrap_or(self.config.default_timeout)
+            .min(self.config.max_timeout);
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut audit = AuditRecord { method: request.method.clone(), ..AuditRecord::default() };
+        let mut audit = AuditRecord {
+            method: request.method.clone(),
+            ..AuditRecord::default()
+        };
         let mut masker = Masker::default();
         let mut display_url = String::new();
-        let run = self.run(&request, installation, deadline, &mut audit, &mut masker, &mut display_url);
+        let run = self.run(
+            &request,
+            installation,
+            deadline,
+            &mut audit,
+            &mut masker,
+            &mut display_url,
+        );
         let mut result = match tokio::time::timeout_at(deadline, run).await {
             Ok(result) => result,
             Err(_) => Err(Refusal::new(
@@ -129,7 +152,10 @@ impl Proxy {
             TargetHost::Name(name) => {
                 let answer = self.resolver.resolve(name).await.map_err(|e| {
                     tracing::debug!(error = %e, "resolution failed");
-                    Refusal::new(RefusalCode::ResolveFailed, format!("{display_url}: the host name did not resolve"))
+                    Refusal::new(
+                        RefusalCode::ResolveFailed,
+                        format!("{display_url}: the host name did not resolve"),
+                    )
                 })?;
                 if answer.is_empty() {
                     return Err(Refusal::new(
@@ -142,7 +168,9 @@ impl Proxy {
                     let addr = SocketAddr::new(ip.to_canonical(), target.port);
                     if let Err(why) = check_addr(addr, &self.config) {
                         let mut refusal = not_proxyable(display_url);
-                        refusal.message.push_str(&format!(" (the host resolves to {why})"));
+                        refusal
+                            .message
+                            .push_str(&format!(" (the host resolves to {why})"));
                         return Err(refusal);
                     }
                     if !addrs.contains(&addr) {
@@ -154,10 +182,14 @@ impl Proxy {
         };
         if request.secure
             && !target.https
-            && !addrs.iter().all(|a| classify::classify(a.ip()) == AddrClass::Loopback && self.config.allow_loopback)
+            && !addrs.iter().all(|a| {
+                classify::classify(a.ip()) == AddrClass::Loopback && self.config.allow_loopback
+            })
         {
             let mut refusal = not_proxyable(display_url);
-            refusal.message.push_str(" (secure requests must use https)");
+            refusal
+                .message
+                .push_str(" (secure requests must use https)");
             return Err(refusal);
         }
 
@@ -171,7 +203,8 @@ impl Proxy {
         };
         let mut retries = 0;
         loop {
-            let exchange = send::exchange(&self.connector, &prepared, self.config.max_response_bytes).await;
+            let exchange =
+                send::exchange(&self.connector, &prepared, self.config.max_response_bytes).await;
             audit.response_bytes = exchange.response_bytes;
             audit.remote_addr = exchange.remote_addr.or(audit.remote_addr);
             let mut response = exchange.response?;
@@ -182,10 +215,15 @@ impl Proxy {
             }
             let wait = send::retry_after(response.header("retry-after"), SystemTime::now())
                 .unwrap_or(send::FALLBACK_RETRY_AFTER);
-            if wait > self.config.max_retry_after || tokio::time::Instant::now() + wait >= deadline {
+            if wait > self.config.max_retry_after || tokio::time::Instant::now() + wait >= deadline
+            {
                 return Ok(response);
             }
-            tracing::debug!(wait_ms = wait.as_millis() as u64, retry = retries + 1, "upstream 429, retrying");
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                retry = retries + 1,
+                "upstream 429, retrying"
+            );
             tokio::time::sleep(wait).await;
             retries += 1;
         }

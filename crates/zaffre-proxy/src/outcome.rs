@@ -32,7 +32,10 @@ pub struct UpstreamResponse {
 impl UpstreamResponse {
     /// The first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -48,13 +51,23 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn new(code: RefusalCode, message: impl Into<String>) -> Refusal {
-        Refusal { status: code.status(), code, message: message.into() }
+        Refusal {
+            status: code.status(),
+            code,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.code.as_str(), self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status,
+            self.code.as_str(),
+            self.message
+        )
     }
 }
 

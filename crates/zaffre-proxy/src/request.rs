@@ -81,20 +81,31 @@ impl AppRequest {
         };
 
         if bool_option(options, "cors")?.unwrap_or(false) {
-            return Err(invalid("cors requests are sent by the browser and never through the proxy"));
+            return Err(invalid(
+                "cors requests are sent by the browser and never through the proxy",
+            ));
         }
         let url = match options.get("url") {
             Some(Value::String(url)) if !url.is_empty() => url.clone(),
-            Some(Value::String(_)) | None | Some(Value::Null) => return Err(invalid("url is required")),
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                return Err(invalid("url is required"))
+            }
             Some(_) => return Err(invalid("url must be a string")),
         };
 
-        let method = match options.get("type").filter(|v| !v.is_null()).or_else(|| options.get("method")) {
+        let method = match options
+            .get("type")
+            .filter(|v| !v.is_null())
+            .or_else(|| options.get("method"))
+        {
             None | Some(Value::Null) => "GET".to_string(),
             Some(Value::String(m)) => {
                 let upper = m.trim().to_ascii_uppercase();
                 if !METHODS.contains(&upper.as_str()) {
-                    return Err(invalid(format!("type must be one of {}", METHODS.join(", "))));
+                    return Err(invalid(format!(
+                        "type must be one of {}",
+                        METHODS.join(", ")
+                    )));
                 }
                 upper
             }
@@ -109,7 +120,9 @@ impl AppRequest {
         let content_type = match options.get("contentType") {
             None | Some(Value::Null) => ContentTypeOption::Default,
             Some(Value::Bool(false)) => ContentTypeOption::Omit,
-            Some(Value::String(ct)) if !ct.trim().is_empty() => ContentTypeOption::Given(ct.trim().to_string()),
+            Some(Value::String(ct)) if !ct.trim().is_empty() => {
+                ContentTypeOption::Given(ct.trim().to_string())
+            }
             Some(_) => return Err(invalid("contentType must be a media type string or false")),
         };
 
@@ -129,10 +142,12 @@ impl AppRequest {
                         Value::String(s) => s.clone(),
                         Value::Number(n) => n.to_string(),
                         Value::Bool(b) => b.to_string(),
-                        _ => return Err(Refusal::new(
-                            RefusalCode::InvalidHeader,
-                            format!("header {name:?} must have a string value"),
-                        )),
+                        _ => {
+                            return Err(Refusal::new(
+                                RefusalCode::InvalidHeader,
+                                format!("header {name:?} must have a string value"),
+                            ))
+                        }
                     };
                     headers.push((name.clone(), value));
                 }
@@ -154,7 +169,11 @@ impl AppRequest {
                         Some(Duration::from_secs_f64(ms.min(1e12) / 1000.0))
                     }
                 }
-                _ => return Err(invalid("timeout must be a non-negative number of milliseconds")),
+                _ => {
+                    return Err(invalid(
+                        "timeout must be a non-negative number of milliseconds",
+                    ))
+                }
             },
             Some(_) => return Err(invalid("timeout must be a number of milliseconds")),
         };
@@ -165,7 +184,12 @@ impl AppRequest {
         let jwt = match options.get("jwt") {
             None | Some(Value::Null) => None,
             Some(Value::Object(jwt)) => Some(parse_jwt(jwt)?),
-            Some(_) => return Err(Refusal::new(RefusalCode::InvalidJwt, "jwt must be an object")),
+            Some(_) => {
+                return Err(Refusal::new(
+                    RefusalCode::InvalidJwt,
+                    "jwt must be an object",
+                ))
+            }
         };
 
         Ok(AppRequest {
@@ -190,11 +214,19 @@ fn parse_jwt(jwt: &Map<String, Value>) -> Result<JwtOptions, Refusal> {
     match jwt.get("algorithm") {
         None | Some(Value::Null) => {}
         Some(Value::String(alg)) if alg == "HS256" => {}
-        Some(_) => return Err(bad("jwt.algorithm must be HS256, the only algorithm the proxy signs with")),
+        Some(_) => {
+            return Err(bad(
+                "jwt.algorithm must be HS256, the only algorithm the proxy signs with",
+            ))
+        }
     }
     let secret_key = match jwt.get("secret_key") {
         Some(Value::String(s)) => s.trim().to_string(),
-        _ => return Err(bad("jwt.secret_key must be a {{setting.NAME}} placeholder of a secure setting")),
+        _ => {
+            return Err(bad(
+                "jwt.secret_key must be a {{setting.NAME}} placeholder of a secure setting",
+            ))
+        }
     };
     let expiry = match jwt.get("expiry") {
         None | Some(Value::Null) => None,
@@ -209,7 +241,11 @@ fn parse_jwt(jwt: &Map<String, Value>) -> Result<JwtOptions, Refusal> {
         Some(Value::Object(claims)) => claims.clone(),
         Some(_) => return Err(bad("jwt.claims must be an object")),
     };
-    Ok(JwtOptions { secret_key, expiry, claims })
+    Ok(JwtOptions {
+        secret_key,
+        expiry,
+        claims,
+    })
 }
 
 fn bool_option(options: &Map<String, Value>, name: &str) -> Result<Option<bool>, Refusal> {
@@ -256,15 +292,42 @@ mod tests {
         for (options, code) in [
             (json!(3), RefusalCode::InvalidOption),
             (json!({}), RefusalCode::InvalidOption),
-            (json!({"url": "https://a.test", "cors": true}), RefusalCode::InvalidOption),
-            (json!({"url": "https://a.test", "type": "TRACE"}), RefusalCode::InvalidOption),
-            (json!({"url": "https://a.test", "type": "GET\r\nX: y"}), RefusalCode::InvalidOption),
-            (json!({"url": "https://a.test", "secure": "yes"}), RefusalCode::InvalidOption),
-            (json!({"url": "https://a.test", "timeout": -1}), RefusalCode::InvalidOption),
-            (json!({"url": "https://a.test", "headers": {"a": {"b": 1}}}), RefusalCode::InvalidHeader),
-            (json!({"url": "https://a.test", "jwt": {"algorithm": "none", "secret_key": "x"}}), RefusalCode::InvalidJwt),
-            (json!({"url": "https://a.test", "jwt": {"algorithm": "RS256", "secret_key": "x"}}), RefusalCode::InvalidJwt),
-            (json!({"url": "https://a.test", "jwt": {"secret_key": "x", "expiry": -5}}), RefusalCode::InvalidJwt),
+            (
+                json!({"url": "https://a.test", "cors": true}),
+                RefusalCode::InvalidOption,
+            ),
+            (
+                json!({"url": "https://a.test", "type": "TRACE"}),
+                RefusalCode::InvalidOption,
+            ),
+            (
+                json!({"url": "https://a.test", "type": "GET\r\nX: y"}),
+                RefusalCode::InvalidOption,
+            ),
+            (
+                json!({"url": "https://a.test", "secure": "yes"}),
+                RefusalCode::InvalidOption,
+            ),
+            (
+                json!({"url": "https://a.test", "timeout": -1}),
+                RefusalCode::InvalidOption,
+            ),
+            (
+                json!({"url": "https://a.test", "headers": {"a": {"b": 1}}}),
+                RefusalCode::InvalidHeader,
+            ),
+            (
+                json!({"url": "https://a.test", "jwt": {"algorithm": "none", "secret_key": "x"}}),
+                RefusalCode::InvalidJwt,
+            ),
+            (
+                json!({"url": "https://a.test", "jwt": {"algorithm": "RS256", "secret_key": "x"}}),
+                RefusalCode::InvalidJwt,
+            ),
+            (
+                json!({"url": "https://a.test", "jwt": {"secret_key": "x", "expiry": -5}}),
+                RefusalCode::InvalidJwt,
+            ),
         ] {
             let err = AppRequest::from_options(&options).unwrap_err();
             assert_eq!(err.code, code, "{options}");

@@ -17,7 +17,12 @@ use crate::outcome::{Refusal, RefusalCode, UpstreamResponse};
 
 /// Whether a `Content-Type` value names a textual media type.
 pub fn is_textual(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let Some((top, sub)) = essence.split_once('/') else {
         return false;
     };
@@ -52,8 +57,10 @@ pub fn is_textual(content_type: &str) -> bool {
 }
 
 fn hop_by_hop(name: &str, connection_tokens: &[String]) -> bool {
-    matches!(name, "connection" | "keep-alive" | "te" | "trailer" | "transfer-encoding" | "upgrade")
-        || name.starts_with("proxy-")
+    matches!(
+        name,
+        "connection" | "keep-alive" | "te" | "trailer" | "transfer-encoding" | "upgrade"
+    ) || name.starts_with("proxy-")
         || connection_tokens.iter().any(|t| t == name)
 }
 
@@ -64,7 +71,9 @@ pub fn filter(
     headers: &HeaderMap,
     body: Vec<u8>,
 ) -> Result<UpstreamResponse, Refusal> {
-    let content_type = headers.get(hyper::header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let content_type = headers
+        .get(hyper::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     if !body.is_empty() {
         if let Some(ct) = &content_type {
             if !is_textual(ct) {
@@ -77,7 +86,12 @@ pub fn filter(
     let connection_tokens: Vec<String> = headers
         .get_all(hyper::header::CONNECTION)
         .iter()
-        .flat_map(|v| String::from_utf8_lossy(v.as_bytes()).split(',').map(|t| t.trim().to_ascii_lowercase()).collect::<Vec<_>>())
+        .flat_map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .split(',')
+                .map(|t| t.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
         .collect();
     let headers = headers
         .iter()
@@ -85,14 +99,25 @@ pub fn filter(
             let name = name.as_str();
             !hop_by_hop(name, &connection_tokens) && name != "set-cookie" && name != "set-cookie2"
         })
-        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let status_text = reason
         .and_then(|r| std::str::from_utf8(r).ok())
         .map(str::to_string)
         .or_else(|| status.canonical_reason().map(str::to_string))
         .unwrap_or_default();
-    Ok(UpstreamResponse { status: status.as_u16(), status_text, headers, body, retries: 0 })
+    Ok(UpstreamResponse {
+        status: status.as_u16(),
+        status_text,
+        headers,
+        body,
+        retries: 0,
+    })
 }
 
 fn binary() -> Refusal {
@@ -108,10 +133,23 @@ mod tests {
 
     #[test]
     fn textual_types() {
-        for t in ["text/html; charset=utf-8", "application/json", "application/problem+json", "application/atom+xml", "TEXT/PLAIN"] {
+        for t in [
+            "text/html; charset=utf-8",
+            "application/json",
+            "application/problem+json",
+            "application/atom+xml",
+            "TEXT/PLAIN",
+        ] {
             assert!(is_textual(t), "{t}");
         }
-        for t in ["image/png", "application/octet-stream", "application/pdf", "application/zip", "video/mp4", "nonsense"] {
+        for t in [
+            "image/png",
+            "application/octet-stream",
+            "application/pdf",
+            "application/zip",
+            "video/mp4",
+            "nonsense",
+        ] {
             assert!(!is_textual(t), "{t}");
         }
     }
@@ -129,9 +167,19 @@ mod tests {
         let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["content-type", "x-rate-limit"]);
         assert_eq!(r.status_text, "OK");
-        assert_eq!(filter(StatusCode::OK, None, &h, vec![0xff, 0xfe]).unwrap_err().code, RefusalCode::BinaryResponse);
+        assert_eq!(
+            filter(StatusCode::OK, None, &h, vec![0xff, 0xfe])
+                .unwrap_err()
+                .code,
+            RefusalCode::BinaryResponse
+        );
         h.insert("content-type", "image/png".parse().unwrap());
-        assert_eq!(filter(StatusCode::OK, None, &h, b"png".to_vec()).unwrap_err().code, RefusalCode::BinaryResponse);
+        assert_eq!(
+            filter(StatusCode::OK, None, &h, b"png".to_vec())
+                .unwrap_err()
+                .code,
+            RefusalCode::BinaryResponse
+        );
         assert!(filter(StatusCode::NO_CONTENT, None, &h, vec![]).is_ok());
     }
 }

@@ -48,53 +48,101 @@ fn build_request(prepared: &Prepared<'_>) -> Result<Request<Full<Bytes>>, Refusa
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    let mut builder = Request::builder().method(prepared.method.clone()).uri(path_and_query);
-    let headers = builder.headers_mut().ok_or_else(|| invalid_request())?;
-    headers.insert(HOST, HeaderValue::from_str(&prepared.target.authority()).map_err(|_| invalid_request())?);
+    let mut builder = Request::builder()
+        .method(prepared.method.clone())
+        .uri(path_and_query);
+    let headers = builder.headers_mut().ok_or_else(invalid_request)?;
+    headers.insert(
+        HOST,
+        HeaderValue::from_str(&prepared.target.authority()).map_err(|_| invalid_request())?,
+    );
     for (name, value) in prepared.headers {
         headers.append(name.clone(), value.clone());
     }
-    builder.body(Full::new(prepared.body.clone())).map_err(|_| invalid_request())
+    builder
+        .body(Full::new(prepared.body.clone()))
+        .map_err(|_| invalid_request())
 }
 
 fn invalid_request() -> Refusal {
-    Refusal::new(RefusalCode::InvalidUrl, "the request could not be built from this URL")
+    Refusal::new(
+        RefusalCode::InvalidUrl,
+        "the request could not be built from this URL",
+    )
 }
 
 fn connect_refusal(error: ConnectError) -> Refusal {
     match error {
-        ConnectError::Timeout => Refusal::new(RefusalCode::Timeout, "the upstream did not accept a connection in time"),
-        ConnectError::Failed => Refusal::new(RefusalCode::ConnectFailed, "could not connect to the upstream"),
+        ConnectError::Timeout => Refusal::new(
+            RefusalCode::Timeout,
+            "the upstream did not accept a connection in time",
+        ),
+        ConnectError::Failed => Refusal::new(
+            RefusalCode::ConnectFailed,
+            "could not connect to the upstream",
+        ),
     }
 }
 
 /// One exchange: connect, send, read the body up to the cap, filter.
-pub async fn exchange(connector: &Connector, prepared: &Prepared<'_>, max_response_bytes: usize) -> Exchange {
+pub async fn exchange(
+    connector: &Connector,
+    prepared: &Prepared<'_>,
+    max_response_bytes: usize,
+) -> Exchange {
     let target = prepared.target;
     let host = target.host_str();
     let mut connection = match connector.connect(target.https, &host, prepared.addrs).await {
         Ok(c) => c,
-        Err(e) => return Exchange { response: Err(connect_refusal(e)), response_bytes: 0, remote_addr: None },
+        Err(e) => {
+            return Exchange {
+                response: Err(connect_refusal(e)),
+                response_bytes: 0,
+                remote_addr: None,
+            }
+        }
     };
-    let idempotent = matches!(*prepared.method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS);
+    let idempotent = matches!(
+        *prepared.method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    );
     let mut sent = match build_request(prepared) {
         Ok(request) => send_once(&mut connection, request).await,
-        Err(refusal) => return Exchange { response: Err(refusal), response_bytes: 0, remote_addr: None },
+        Err(refusal) => {
+            return Exchange {
+                response: Err(refusal),
+                response_bytes: 0,
+                remote_addr: None,
+            }
+        }
     };
     if let Err(error) = &sent {
         // A keep-alive connection the upstream closed while idle: try once more on a fresh one, unless the
         // request may have reached the upstream and is not idempotent.
         if connection.reused && (error.is_canceled() || idempotent) {
-            match connector.dial_any(target.https, &host, prepared.addrs).await {
+            match connector
+                .dial_any(target.https, &host, prepared.addrs)
+                .await
+            {
                 Ok(fresh) => {
                     connection = fresh;
                     sent = match build_request(prepared) {
                         Ok(request) => send_once(&mut connection, request).await,
-                        Err(refusal) => return Exchange { response: Err(refusal), response_bytes: 0, remote_addr: None },
+                        Err(refusal) => {
+                            return Exchange {
+                                response: Err(refusal),
+                                response_bytes: 0,
+                                remote_addr: None,
+                            }
+                        }
                     };
                 }
                 Err(e) => {
-                    return Exchange { response: Err(connect_refusal(e)), response_bytes: 0, remote_addr: None }
+                    return Exchange {
+                        response: Err(connect_refusal(e)),
+                        response_bytes: 0,
+                        remote_addr: None,
+                    }
                 }
             }
         }
@@ -105,7 +153,10 @@ pub async fn exchange(connector: &Connector, prepared: &Prepared<'_>, max_respon
         Err(error) => {
             tracing::debug!(error = %error, "upstream exchange failed");
             return Exchange {
-                response: Err(Refusal::new(RefusalCode::UpstreamError, "the upstream closed the connection without answering")),
+                response: Err(Refusal::new(
+                    RefusalCode::UpstreamError,
+                    "the upstream closed the connection without answering",
+                )),
                 response_bytes: 0,
                 remote_addr,
             };
@@ -125,7 +176,11 @@ pub async fn exchange(connector: &Connector, prepared: &Prepared<'_>, max_respon
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|len| len > max_response_bytes as u64) {
-        return Exchange { response: Err(too_large()), response_bytes: 0, remote_addr };
+        return Exchange {
+            response: Err(too_large()),
+            response_bytes: 0,
+            remote_addr,
+        };
     }
     let mut bytes: Vec<u8> = Vec::new();
     loop {
@@ -136,7 +191,11 @@ pub async fn exchange(connector: &Connector, prepared: &Prepared<'_>, max_respon
                     if bytes.len() + data.len() > max_response_bytes {
                         // Stop reading; the connection is dropped, not pooled.
                         let read = (bytes.len() + data.len()) as u64;
-                        return Exchange { response: Err(too_large()), response_bytes: read, remote_addr };
+                        return Exchange {
+                            response: Err(too_large()),
+                            response_bytes: read,
+                            remote_addr,
+                        };
                     }
                     bytes.extend_from_slice(data);
                 }
@@ -144,7 +203,10 @@ pub async fn exchange(connector: &Connector, prepared: &Prepared<'_>, max_respon
             Some(Err(error)) => {
                 tracing::debug!(error = %error, "upstream body failed");
                 return Exchange {
-                    response: Err(Refusal::new(RefusalCode::UpstreamError, "the upstream's response broke off")),
+                    response: Err(Refusal::new(
+                        RefusalCode::UpstreamError,
+                        "the upstream's response broke off",
+                    )),
                     response_bytes: bytes.len() as u64,
                     remote_addr,
                 };
@@ -153,7 +215,10 @@ pub async fn exchange(connector: &Connector, prepared: &Prepared<'_>, max_respon
     }
     connector.checkin(connection);
     let response_bytes = bytes.len() as u64;
-    let reason = parts.extensions.get::<hyper::ext::ReasonPhrase>().map(|r| r.as_bytes().to_vec());
+    let reason = parts
+        .extensions
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| r.as_bytes().to_vec());
     Exchange {
         response: response::filter(parts.status, reason.as_deref(), &parts.headers, bytes),
         response_bytes,
@@ -173,7 +238,9 @@ async fn send_once(
 pub fn retry_after(value: Option<&str>, now: SystemTime) -> Option<Duration> {
     let value = value?.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
@@ -187,7 +254,10 @@ mod tests {
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(retry_after(Some(" 2 "), now), Some(Duration::from_secs(2)));
-        assert_eq!(retry_after(Some("86400"), now), Some(Duration::from_secs(86400)));
+        assert_eq!(
+            retry_after(Some("86400"), now),
+            Some(Duration::from_secs(86400))
+        );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(3));
         assert_eq!(retry_after(Some(&later), now), Some(Duration::from_secs(3)));
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(3));

@@ -30,7 +30,10 @@ pub fn resolve_whitelist(installation: &InstallationContext) -> Vec<WhitelistEnt
         .filter_map(|(index, entry)| {
             let resolved = resolve_entry(entry, installation);
             if resolved.is_none() {
-                tracing::debug!(index, "domainWhitelist entry skipped: it does not resolve to a bare host name");
+                tracing::debug!(
+                    index,
+                    "domainWhitelist entry skipped: it does not resolve to a bare host name"
+                );
             }
             resolved
         })
@@ -54,26 +57,39 @@ fn resolve_entry(template: &str, installation: &InstallationContext) -> Option<W
         Some(host) => (true, host),
         None => (false, out.as_str()),
     };
-    Some(WhitelistEntry { host: bare_host(host)?, subdomains_only })
+    Some(WhitelistEntry {
+        host: bare_host(host)?,
+        subdomains_only,
+    })
 }
 
 /// `host` as a lower-case ASCII domain without trailing dot, or `None` when it is not a bare host name.
 pub fn bare_host(host: &str) -> Option<String> {
     if host.is_empty()
         || host.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || matches!(c, '/' | '@' | ':' | '?' | '#' | '\\' | '%' | '[' | ']' | '*')
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(
+                    c,
+                    '/' | '@' | ':' | '?' | '#' | '\\' | '%' | '[' | ']' | '*'
+                )
         })
     {
         return None;
     }
     match Host::parse(host).ok()? {
         Host::Domain(domain) => {
-            let domain = domain.strip_suffix('.').unwrap_or(&domain).to_ascii_lowercase();
+            let domain = domain
+                .strip_suffix('.')
+                .unwrap_or(&domain)
+                .to_ascii_lowercase();
             // After IDNA mapping only LDH characters (and '_', which real DNS names carry) remain in a host name;
             // WHATWG would let through `{`, `}`, `!`, `$`, … which no registrable name has.
             if domain.is_empty()
                 || domain.split('.').any(str::is_empty)
-                || !domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
+                || !domain.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+                })
             {
                 return None;
             }
@@ -106,9 +122,24 @@ mod tests {
             app_id: 3,
             user_id: 4,
             settings: vec![
-                SettingValue { name: "sub".into(), value: "Tenant".into(), secure: false, scopes: vec![] },
-                SettingValue { name: "evil".into(), value: "evil.test/x".into(), secure: true, scopes: vec![] },
-                SettingValue { name: "nested".into(), value: "{{setting.sub}}".into(), secure: false, scopes: vec![] },
+                SettingValue {
+                    name: "sub".into(),
+                    value: "Tenant".into(),
+                    secure: false,
+                    scopes: vec![],
+                },
+                SettingValue {
+                    name: "evil".into(),
+                    value: "evil.test/x".into(),
+                    secure: true,
+                    scopes: vec![],
+                },
+                SettingValue {
+                    name: "nested".into(),
+                    value: "{{setting.sub}}".into(),
+                    secure: false,
+                    scopes: vec![],
+                },
             ],
             domain_whitelist: whitelist.iter().map(|s| s.to_string()).collect(),
         }
@@ -130,7 +161,15 @@ mod tests {
             "",
         ]));
         let hosts: Vec<&str> = entries.iter().map(|e| e.host.as_str()).collect();
-        assert_eq!(hosts, ["good.test", "tenant.herokuapp.com", "wild.test", "xn--bcher-kva.test"]);
+        assert_eq!(
+            hosts,
+            [
+                "good.test",
+                "tenant.herokuapp.com",
+                "wild.test",
+                "xn--bcher-kva.test"
+            ]
+        );
         assert!(entries[2].subdomains_only);
     }
 

@@ -81,7 +81,10 @@ impl ScriptedResolver {
     }
 
     pub fn set(&self, name: &str, answers: &[&[IpAddr]]) {
-        self.answers.lock().unwrap().insert(name.to_string(), answers.iter().map(|a| a.to_vec()).collect());
+        self.answers.lock().unwrap().insert(
+            name.to_string(),
+            answers.iter().map(|a| a.to_vec()).collect(),
+        );
     }
 
     pub fn calls(&self, name: &str) -> usize {
@@ -101,7 +104,10 @@ impl Resolver for ScriptedResolver {
         let answers = self.answers.lock().unwrap();
         match answers.get(host) {
             Some(list) if !list.is_empty() => Ok(list[(n - 1).min(list.len() - 1)].clone()),
-            _ => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such name")),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such name",
+            )),
         }
     }
 }
@@ -119,10 +125,17 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn headers_named(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 
@@ -148,19 +161,30 @@ impl Upstream {
 }
 
 pub fn ok_text(body: &str) -> Response<Full<Bytes>> {
-    Response::builder().header("content-type", "text/plain; charset=utf-8").body(Full::new(Bytes::from(body.to_string()))).unwrap()
+    Response::builder()
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap()
 }
 
 /// An upstream answering every request with `handler`, optionally over TLS.
-pub async fn upstream_on(ip: &str, handler: Handler, tls: Option<tokio_rustls::TlsAcceptor>) -> Upstream {
-    let listener = TcpListener::bind((ip.parse::<IpAddr>().unwrap(), 0)).await.unwrap();
+pub async fn upstream_on(
+    ip: &str,
+    handler: Handler,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> Upstream {
+    let listener = TcpListener::bind((ip.parse::<IpAddr>().unwrap(), 0))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let accepts = Arc::new(AtomicUsize::new(0));
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::new(Mutex::new(Vec::new()));
     let (a, s) = (accepts.clone(), seen.clone());
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             a.fetch_add(1, Ordering::SeqCst);
             let local = stream.local_addr().unwrap();
             let (handler, seen, tls) = (handler.clone(), s.clone(), tls.clone());
@@ -170,14 +194,23 @@ pub async fn upstream_on(ip: &str, handler: Handler, tls: Option<tokio_rustls::T
                     async move {
                         use http_body_util::BodyExt;
                         let (parts, body) = req.into_parts();
-                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
                         let record = Seen {
                             method: parts.method.to_string(),
                             uri: parts.uri.to_string(),
                             headers: parts
                                 .headers
                                 .iter()
-                                .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                                .map(|(n, v)| {
+                                    (
+                                        n.to_string(),
+                                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                                    )
+                                })
                                 .collect(),
                             body: String::from_utf8_lossy(&body).into_owned(),
                             local,
@@ -194,17 +227,25 @@ pub async fn upstream_on(ip: &str, handler: Handler, tls: Option<tokio_rustls::T
                 match tls {
                     Some(acceptor) => {
                         if let Ok(stream) = acceptor.accept(stream).await {
-                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                            let _ = builder
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
                         }
                     }
                     None => {
-                        let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        let _ = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     }
                 }
             });
         }
     });
-    Upstream { addr, accepts, seen }
+    Upstream {
+        addr,
+        accepts,
+        seen,
+    }
 }
 
 pub async fn upstream(handler: Handler) -> Upstream {
@@ -234,7 +275,9 @@ pub async fn silent_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
 
 /// A self-signed certificate for `names`, as (acceptor, certificate DER).
 pub fn tls_acceptor(names: &[&str]) -> (tokio_rustls::TlsAcceptor, Vec<u8>) {
-    let cert = rcgen::generate_simple_self_signed(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
     let der = cert.cert.der().to_vec();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -254,7 +297,11 @@ pub fn proxy(config: ProxyConfig, resolver: Arc<ScriptedResolver>) -> Proxy {
 
 /// Development settings: loopback allowed (so requests reach local upstreams over plain http).
 pub fn dev_config() -> ProxyConfig {
-    ProxyConfig { allow_loopback: true, max_retry_after: Duration::from_secs(5), ..ProxyConfig::default() }
+    ProxyConfig {
+        allow_loopback: true,
+        max_retry_after: Duration::from_secs(5),
+        ..ProxyConfig::default()
+    }
 }
 
 /// Parses options and sends; checks the outcome for leaks (the upstream never echoes in these tests).
@@ -262,10 +309,17 @@ pub async fn send(proxy: &Proxy, options: Value) -> ProxyOutcome {
     send_with(proxy, options, &installation()).await
 }
 
-pub async fn send_with(proxy: &Proxy, options: Value, installation: &InstallationContext) -> ProxyOutcome {
+pub async fn send_with(
+    proxy: &Proxy,
+    options: Value,
+    installation: &InstallationContext,
+) -> ProxyOutcome {
     let outcome = match AppRequest::from_options(&options) {
         Ok(request) => proxy.send(request, installation).await,
-        Err(refusal) => ProxyOutcome { result: Err(refusal), audit: AuditRecord::default() },
+        Err(refusal) => ProxyOutcome {
+            result: Err(refusal),
+            audit: AuditRecord::default(),
+        },
     };
     assert_no_leak(&outcome);
     outcome
@@ -274,13 +328,19 @@ pub async fn send_with(proxy: &Proxy, options: Value, installation: &Installatio
 /// The secret-leak scan: no secure value in the refusal, the response, the audit record, or any log line so far.
 pub fn assert_no_leak(outcome: &ProxyOutcome) {
     let shown = format!("{:?} {:?}", outcome.result, outcome.audit);
-    assert!(!shown.contains(SECRET_MARK), "a secure value leaked into the outcome: {shown}");
+    assert!(
+        !shown.contains(SECRET_MARK),
+        "a secure value leaked into the outcome: {shown}"
+    );
     assert_no_leak_in_logs();
 }
 
 pub fn assert_no_leak_in_logs() {
     let logs = String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned();
-    assert!(!logs.contains(SECRET_MARK), "a secure value leaked into the logs");
+    assert!(
+        !logs.contains(SECRET_MARK),
+        "a secure value leaked into the logs"
+    );
 }
 
 fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
