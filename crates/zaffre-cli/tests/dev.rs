@@ -375,10 +375,19 @@ async fn bad_folders_config_files_and_busy_ports_are_explained() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_serves_the_host_and_app_origins_with_the_local_ca() {
     let tmp = tempfile::tempdir().unwrap();
-    let app = scaffold(tmp.path(), |m| m);
+    let app = scaffold(tmp.path(), |m| {
+        m.replace("\"api.example.com\"", "\"localhost\"")
+    });
     let ca_dir = tmp.path().join("ca");
     let ca = ca_dir.display().to_string();
-    let (mut opts, lines) = options(&app, &[("ZAFFRE_DEV_CA_DIR", ca.as_str())], &[]);
+    let (mut opts, lines) = options(
+        &app,
+        &[
+            ("ZAFFRE_DEV_CA_DIR", ca.as_str()),
+            ("ZAFFRE_SETTING_API_TOKEN", SECRET),
+        ],
+        &[],
+    );
     opts.https = true;
     opts.watch = false;
     let host = dev::start(opts).await.unwrap_or_else(|e| panic!("{e:#}"));
@@ -414,6 +423,53 @@ async fn https_serves_the_host_and_app_origins_with_the_local_ca() {
         .unwrap()
         .to_owned();
     assert!(cookie.contains("Secure"), "{cookie}");
+
+    // Dev mode lets the proxy reach a loopback mock API (named `localhost`, as
+    // developers write it), which receives the sealed secret.
+    let mock = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mock_port = mock.local_addr().unwrap().port();
+    let received = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut conn, _) = mock.accept().await.unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = conn.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 7\r\nConnection: close\r\n\r\nmock ok")
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let (_, installation_id, _) = host.apps[0];
+    let reply = client(&host)
+        .post(format!(
+            "{}/api/zaffre/installations/{installation_id}/proxy",
+            host.url
+        ))
+        .basic_auth("admin@example.com", Some(PASSWORD))
+        .json(&serde_json::json!({"options": {
+            "url": format!("http://localhost:{mock_port}/status"),
+            "headers": {"Authorization": "Bearer {{setting.api_token}}"},
+            "secure": true,
+        }}))
+        .send()
+        .await
+        .unwrap();
+    let status = reply.status().as_u16();
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["body"], "mock ok", "{body}");
+    assert!(!body.to_string().contains(SECRET));
+    let request = received.await.unwrap();
+    assert!(
+        request.contains(&format!("Bearer {SECRET}")),
+        "the mock got: {request}"
+    );
 
     // A client that does not trust the CA is refused.
     let untrusting = reqwest::Client::builder()

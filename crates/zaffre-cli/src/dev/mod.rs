@@ -246,6 +246,8 @@ pub async fn start(opts: DevOptions) -> Result<DevHost> {
     } else {
         addr.ip().to_string()
     };
+    // The proxy refuses zaffre's own address: the real one, also when port 0 was asked for.
+    config.listen = addr;
     let scheme = if opts.https { "https" } else { "http" };
     let url = format!("{scheme}://{host_name}:{}", addr.port());
     if opts.https {
@@ -278,7 +280,20 @@ pub async fn start(opts: DevOptions) -> Result<DevHost> {
     .await?;
 
     let database = describe_database(&config);
-    let mut state = AppState::new(store, config);
+    let mut state = AppState::try_new(store, config).map_err(anyhow::Error::msg)?;
+    if opts.https {
+        // The public URL's host (`localhost`) would make the proxy refuse every
+        // `localhost` upstream as "zaffre itself"; the dev host is already refused
+        // by its address (`config.listen`), so a mock API on another port stays reachable.
+        let mut proxy_config = (*state.config).clone();
+        proxy_config.public_url.clear();
+        let proxy = zaffre_server::api::proxy::build_proxy(
+            &proxy_config,
+            zaffre_server::api::proxy::ProxySetup::default(),
+        )
+        .map_err(anyhow::Error::msg)?;
+        state.proxy = Arc::new(proxy);
+    }
     let dev = Arc::new(DevState::new(first.account.id, admin.id, opts.https));
     state.dev = Some(dev.clone());
 
