@@ -228,6 +228,7 @@ pub async fn app_origin_gate(State(state): State<AppState>, req: Request, next: 
         host.as_deref().unwrap_or_default(),
         &parts.method,
         parts.uri.path(),
+        parts.uri.query(),
         parts.headers.get(header::IF_NONE_MATCH),
     )
     .await
@@ -239,6 +240,7 @@ async fn serve_app_request(
     host: &str,
     method: &Method,
     path: &str,
+    query: Option<&str>,
     if_none_match: Option<&HeaderValue>,
 ) -> Response {
     if method != Method::GET && method != Method::HEAD {
@@ -251,7 +253,7 @@ async fn serve_app_request(
         return harden(not_found(), &state.config, host);
     };
     let found: Result<Option<(Vec<u8>, &str)>, ApiError> = if path == SDK_PATH {
-        Ok(sdk_bytes().map(|b| (b, "text/javascript; charset=utf-8")))
+        Ok(sdk().map(|s| (s.bytes.clone(), "text/javascript; charset=utf-8")))
     } else {
         match path.strip_prefix('/').filter(|p| p.starts_with("assets/")) {
             Some(rel) => load_app_file(state, app_id, rel)
@@ -291,7 +293,18 @@ async fn serve_app_request(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    harden(response, &state.config, host)
+    let mut response = harden(response, &state.config, host);
+    // The SDK under its versioned address (what app pages are rewritten to) never changes:
+    // browsers keep it, so an app's iframe loads it without asking. Everything else,
+    // including the bare SDK path, is revalidated (ETag) on every load, because an app's
+    // files change when a new version is uploaded under the same origin.
+    if path == SDK_PATH && query.is_some_and(|q| sdk().is_some_and(|s| q == s.query)) {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    response
 }
 
 fn not_found() -> Response {
@@ -345,12 +358,35 @@ async fn load_app_file(
     }
 }
 
+/// The SDK as served, and the query (`v=<content hash>`) of its versioned
+/// address.
+struct Sdk {
+    bytes: Vec<u8>,
+    query: String,
+}
+
 /// The SDK as served: comment lines and indentation removed, which roughly
 /// halves it gzipped, without a build step (the source is written so that
-/// whole-line removal is safe: no code line starts with `*`).
-fn sdk_bytes() -> Option<Vec<u8>> {
-    let file = SdkFiles::get("zaf_sdk.js")?;
-    Some(compact_js(&String::from_utf8_lossy(&file.data)).into_bytes())
+/// whole-line removal is safe: no code line starts with `*`). Computed once:
+/// it derives only from the embedded file, so it is a constant of the binary.
+fn sdk() -> Option<&'static Sdk> {
+    static SDK: std::sync::OnceLock<Option<Sdk>> = std::sync::OnceLock::new();
+    SDK.get_or_init(|| {
+        let file = SdkFiles::get("zaf_sdk.js")?;
+        let bytes = compact_js(&String::from_utf8_lossy(&file.data)).into_bytes();
+        let query = format!("v={}", hex::encode(&Sha256::digest(&bytes)[..8]));
+        Some(Sdk { bytes, query })
+    })
+    .as_ref()
+}
+
+/// What app pages load the SDK from: [`SDK_PATH`] with the content hash, so
+/// that browsers cache it for good and a new zaffre changes the address.
+pub fn sdk_url() -> String {
+    match sdk() {
+        Some(s) => format!("{SDK_PATH}?{}", s.query),
+        None => SDK_PATH.to_owned(),
+    }
 }
 
 /// Drops blank lines, `//` comment lines and block comments that occupy
@@ -388,7 +424,7 @@ pub fn compact_js(source: &str) -> String {
 }
 
 /// Rewrites Zendesk's SDK addresses (`http:`, `https:` or protocol-relative,
-/// with or without `.min`) in an HTML page to [`SDK_PATH`].
+/// with or without `.min`) in an HTML page to [`sdk_url`].
 pub fn rewrite_sdk_urls(html: &str) -> Cow<'_, str> {
     let lower = html.to_ascii_lowercase();
     // (start, end) byte spans to replace, in order.
@@ -427,11 +463,12 @@ pub fn rewrite_sdk_urls(html: &str) -> Cow<'_, str> {
         return Cow::Borrowed(html);
     }
     spans.sort_unstable();
+    let url = sdk_url();
     let mut out = String::with_capacity(html.len());
     let mut last = 0;
     for (start, end) in spans {
         out.push_str(&html[last..start]);
-        out.push_str(SDK_PATH);
+        out.push_str(&url);
         last = end;
     }
     out.push_str(&html[last..]);
@@ -578,10 +615,12 @@ mod tests {
 <script src="https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.jsx"></script>
 <script src="https://assets.zendesk.com/apps/sdk/2.0/other.js"></script>"#;
         let out = rewrite_sdk_urls(html);
-        assert_eq!(out.matches(SDK_PATH).count(), 4, "{out}");
-        assert!(out.contains(r#"src="/__zaffre/zaf_sdk.js"></script>"#));
-        assert!(out.contains("src='/__zaffre/zaf_sdk.js'"));
-        assert!(out.contains("src=/__zaffre/zaf_sdk.js>"));
+        let url = sdk_url();
+        assert!(url.starts_with("/__zaffre/zaf_sdk.js?v="), "{url}");
+        assert_eq!(out.matches(&url).count(), 4, "{out}");
+        assert!(out.contains(&format!(r#"src="{url}"></script>"#)));
+        assert!(out.contains(&format!("src='{url}'")));
+        assert!(out.contains(&format!("src={url}>")));
         assert!(out.contains("zaf_sdk.jsx"));
         assert!(out.contains("other.js"));
         assert!(matches!(
@@ -616,7 +655,8 @@ mod tests {
             compact_js(src),
             "(function () {\nvar a = 1; // tail stays\n/** @type {any} */ (window).x = a;\n})();\n"
         );
-        let sdk = sdk_bytes().expect("the SDK is embedded");
-        assert!(String::from_utf8(sdk).unwrap().contains("ZAFClient"));
+        let sdk = sdk().expect("the SDK is embedded");
+        assert!(String::from_utf8_lossy(&sdk.bytes).contains("ZAFClient"));
+        assert_eq!(sdk.query.len(), "v=".len() + 16);
     }
 }

@@ -82,6 +82,28 @@ async fn every_app_origin_serves_the_zaffre_sdk() {
     let body = response.text().await.unwrap();
     assert!(body.contains("ZAFClient"));
     assert!(!body.contains("\n//"), "comment lines are not served");
+    // The bare path is revalidated; the versioned address app pages load is cached for good.
+    assert_eq!(h["cache-control"], "no-cache");
+    let url = zaffre_server::apps_host::sdk_url();
+    let versioned = app
+        .anonymous(Method::GET, &url)
+        .header(HOST, app_host(&app, 42))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioned.status(), 200);
+    assert_eq!(
+        versioned.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(versioned.text().await.unwrap(), body);
+    let stale = app
+        .anonymous(Method::GET, "/__zaffre/zaf_sdk.js?v=0000000000000000")
+        .header(HOST, app_host(&app, 42))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.headers()["cache-control"], "no-cache");
 
     // On the workspace's own host, the path is not special.
     let body = app
