@@ -326,7 +326,6 @@ fn form_pairs(
                 pairs.push((name.clone(), value));
             }
         }
-        Value::Number(n) => pairs.push((n.to_string(), String::new())),
         _ => return Err(invalid_data()),
     }
     Ok(pairs)

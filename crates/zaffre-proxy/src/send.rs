@@ -119,7 +119,7 @@ pub async fn exchange(
     if let Err(error) = &sent {
         // A keep-alive connection the upstream closed while idle: try once more on a fresh one, unless the
         // request may have reached the upstream and is not idempotent.
-        if connection.reused && (error.is_canceled() || idempotent) {
+        if connection.reused && (!error.sent || error.error.is_canceled() || idempotent) {
             match connector
                 .dial_any(target.https, &host, prepared.addrs)
                 .await
@@ -151,7 +151,7 @@ pub async fn exchange(
     let response = match sent {
         Ok(r) => r,
         Err(error) => {
-            tracing::debug!(error = %error, "upstream exchange failed");
+            tracing::debug!(error = %error.error, "upstream exchange failed");
             return Exchange {
                 response: Err(Refusal::new(
                     RefusalCode::UpstreamError,
@@ -226,12 +226,27 @@ pub async fn exchange(
     }
 }
 
+/// A failed send, and whether the request may have gone out (a connection found closed before sending is always
+/// safe to replace).
+struct SendError {
+    error: hyper::Error,
+    sent: bool,
+}
+
 async fn send_once(
     connection: &mut Connection,
     request: Request<Full<Bytes>>,
-) -> Result<hyper::Response<hyper::body::Incoming>, hyper::Error> {
-    connection.sender.ready().await?;
-    connection.sender.send_request(request).await
+) -> Result<hyper::Response<hyper::body::Incoming>, SendError> {
+    connection
+        .sender
+        .ready()
+        .await
+        .map_err(|error| SendError { error, sent: false })?;
+    connection
+        .sender
+        .send_request(request)
+        .await
+        .map_err(|error| SendError { error, sent: true })
 }
 
 /// How long to wait before retrying a 429, from its `Retry-After` value (`None` when unreadable).
