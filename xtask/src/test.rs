@@ -155,7 +155,8 @@ fn plan(rust: bool, js: bool, browser: bool, skip: &[Check]) -> Vec<Step> {
     steps.push(Step {
         title: "Prerequisites",
         run: Box::new(move |ctx| {
-            if browser {
+            // The Rust tests need it too: crates/zaffre-cli/tests/apptest.rs runs `zaffre test`.
+            if browser || rust {
                 prereq::chromium()?;
             }
             if js || browser {

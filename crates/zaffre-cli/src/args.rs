@@ -46,6 +46,9 @@ pub enum Command {
     },
     /// Develop apps: a local helpdesk with the app folders installed, live reload and secure settings.
     Dev(DevArgs),
+    /// Run an app's tests headless: a dev host, Chromium, and a script of test(name, fn) cases
+    /// run in the app's iframe. Prints TAP; exits 0 (all passed), 1 (a test failed), 2 (could not run).
+    Test(TestArgs),
 }
 
 /// Options every command that opens the database accepts.
@@ -101,6 +104,35 @@ pub struct DevArgs {
     /// An app setting, overriding zcli.apps.config.json and ZAFFRE_SETTING_<NAME>; repeatable.
     #[arg(long = "setting", value_name = "NAME=VALUE")]
     pub settings: Vec<String>,
+}
+
+/// `zaffre test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The app folder to test.
+    #[arg(value_name = "APP_DIR")]
+    pub app: PathBuf,
+    /// The test script (JavaScript calling test(name, fn); see docs/developing-apps.md).
+    #[arg(long, value_name = "FILE")]
+    pub script: PathBuf,
+    /// Where the app runs for the tests.
+    #[arg(long, default_value = "ticket_sidebar")]
+    pub location: String,
+    /// Seed tickets, people and fields from a JSON or YAML file instead of the demo helpdesk.
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
+    /// An app setting, overriding zcli.apps.config.json and ZAFFRE_SETTING_<NAME>; repeatable.
+    #[arg(long = "setting", value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
+    /// The Chromium (or Chrome) to run; default: $CHROMIUM, $CHROME, then chromium on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub chromium: Option<PathBuf>,
+    /// Seconds the whole run may take.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Seconds one test may take.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub test_timeout: u64,
 }
 
 /// `zaffre db …`.

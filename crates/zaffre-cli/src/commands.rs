@@ -48,6 +48,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::App { command } => crate::app::run(command),
         Command::Dev(args) => crate::dev::run(args).await,
+        Command::Test(args) => crate::apptest::run(args).await,
     }
 }
 

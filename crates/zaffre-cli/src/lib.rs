@@ -6,6 +6,7 @@
 //! `config example`, `app validate|package|new`. Errors are reported once, here, as a readable chain.
 
 pub mod app;
+pub mod apptest;
 pub mod args;
 pub mod bootstrap;
 pub mod commands;
@@ -36,7 +37,8 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // `zaffre test` tells failed tests (1) from tests that could not run (2).
+            ExitCode::from(apptest::exit_code(&e))
         }
     }
 }
