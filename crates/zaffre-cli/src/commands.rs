@@ -125,12 +125,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let addr = listener
         .local_addr()
         .context("could not read the listening address")?;
-    tracing::info!(database = %store.engine(), %addr, "zaffre is ready");
+    let engine = store.engine();
+    // Built before announcing readiness: a bad proxy_ca_file stops the start with its message.
+    let state = AppState::try_new(store, config).map_err(anyhow::Error::msg)?;
+    tracing::info!(database = %engine, %addr, "zaffre is ready");
     // Tests and scripts wait for this exact line.
     println!("listening on http://{addr}");
     std::io::stdout().flush().ok();
 
-    let state = AppState::new(store, config);
     zaffre_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server failed")?;

@@ -22,6 +22,8 @@ mod groups;
 mod openapi;
 #[path = "api/organizations.rs"]
 mod organizations;
+#[path = "api/proxy.rs"]
+mod proxy;
 #[path = "api/role_matrix.rs"]
 mod role_matrix;
 #[path = "api/search.rs"]

@@ -135,17 +135,18 @@ async fn create_app(app: &TestApp, seen: &Seen, name: &str) -> i64 {
 
 // ---------------------------------------------------------------- log capture
 
-/// Every log line of the test process, at trace level for zaffre, sqlx and
-/// tower-http, in one buffer (installed once; other tests' lines land there
+/// Every log line of the test process, at trace level for zaffre (the proxy
+/// included; `proxy.rs` scans it too), sqlx and tower-http, in one buffer
+/// (installed once; other tests' lines land there
 /// too, which only makes the scan stricter).
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+pub(crate) fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let writer = buffer.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "zaffre_server=trace,zaffre_store=trace,zaffre_domain=trace,zaffre_manifest=trace,sqlx=trace,tower_http=trace",
+                "zaffre_server=trace,zaffre_proxy=trace,zaffre_store=trace,zaffre_domain=trace,zaffre_manifest=trace,sqlx=trace,tower_http=trace",
             ))
             .with_writer(move || BufferWriter(writer.clone()))
             .with_ansi(false)

@@ -73,7 +73,25 @@ impl TestApp {
     pub async fn sqlite(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("zaffre.db").display());
-        Self::start(url, dir, None, "sqlite", tweak).await
+        Self::start(url, dir, None, "sqlite", tweak, None).await
+    }
+
+    /// Like [`TestApp::sqlite`] with the app proxy's resolver and extra
+    /// trusted roots injected; on PostgreSQL too when `postgres` is set.
+    pub async fn with_proxy(
+        postgres: bool,
+        tweak: impl FnOnce(&mut Config),
+        setup: zaffre_server::api::proxy::ProxySetup,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if postgres {
+            let base = std::env::var("ZAFFRE_TEST_POSTGRES_URL").expect("ZAFFRE_TEST_POSTGRES_URL");
+            let pg = PgDatabase::create(&base).await;
+            let url = pg.url.clone();
+            return Self::start(url, dir, Some(pg), "postgres", tweak, Some(setup)).await;
+        }
+        let url = format!("sqlite://{}", dir.path().join("zaffre.db").display());
+        Self::start(url, dir, None, "sqlite", tweak, Some(setup)).await
     }
 
     /// An app on a fresh PostgreSQL database; panics when the server is unreachable.
@@ -82,7 +100,7 @@ impl TestApp {
         let pg = PgDatabase::create(&base).await;
         let dir = tempfile::tempdir().expect("temp dir");
         let url = pg.url.clone();
-        Self::start(url, dir, Some(pg), "postgres", tweak).await
+        Self::start(url, dir, Some(pg), "postgres", tweak, None).await
     }
 
     async fn start(
@@ -91,6 +109,7 @@ impl TestApp {
         pg: Option<PgDatabase>,
         engine: &'static str,
         tweak: impl FnOnce(&mut Config),
+        proxy: Option<zaffre_server::api::proxy::ProxySetup>,
     ) -> Self {
         let store = zaffre_store::connect(&url).await.expect("connect");
         let database_url = url.clone();
@@ -133,7 +152,11 @@ impl TestApp {
             ..Config::default()
         };
         tweak(&mut config);
-        let state = AppState::new(store.clone(), config);
+        let state = match proxy {
+            Some(setup) => AppState::with_proxy_setup(store.clone(), config, setup)
+                .expect("the app proxy builds"),
+            None => AppState::new(store.clone(), config),
+        };
         let stop = CancellationToken::new();
         let signal = stop.clone();
         tokio::spawn(async move {

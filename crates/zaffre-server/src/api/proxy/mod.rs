@@ -166,13 +166,13 @@ pub async fn proxy_request(
     drop(context);
     let response = match outcome.result {
         Ok(upstream) => {
-            call.record_outcome(&outcome.audit, Some(upstream.status), None)
+            call.record_outcome(options, &outcome.audit, Some(upstream.status), None)
                 .await;
             reply(&upstream).into_response()
         }
         Err(refusal) => {
             let refusal = ApiError::from(refusal);
-            call.record_outcome(&outcome.audit, None, Some(&refusal))
+            call.record_outcome(options, &outcome.audit, None, Some(&refusal))
                 .await;
             refusal.into_response()
         }
@@ -311,13 +311,31 @@ impl Call<'_> {
         }))
     }
 
-    /// Writes the audit row of a call the proxy ran.
+    /// Writes the audit row of a call the proxy ran. When the proxy refused
+    /// it before settling a target (a URL or address refused while checking),
+    /// its record has no target; the options' URL is recorded instead, which
+    /// holds placeholders at most, never a value.
     async fn record_outcome(
         &self,
+        options: &Value,
         audit: &AuditRecord,
         upstream_status: Option<u16>,
         refusal: Option<&ApiError>,
     ) {
+        let filled;
+        let audit = if audit.host.is_empty() && audit.scheme.is_empty() {
+            let described = describe(options);
+            filled = AuditRecord {
+                scheme: described.scheme,
+                host: described.host,
+                port: described.port,
+                path: described.path,
+                ..audit.clone()
+            };
+            &filled
+        } else {
+            audit
+        };
         let status = upstream_status
             .or(audit.status)
             .or_else(|| refusal.map(|r| r.status().as_u16()));
