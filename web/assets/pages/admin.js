@@ -1,16 +1,19 @@
-// The admin area shell: a section nav (Users, Ticket fields, Apps), read-only lists of users and
-// fields, and the Apps section (upload, install, settings), which lives in admin-apps.js.
+// The admin area shell: a section nav (Users, Ticket fields, Apps, Audit log), read-only lists of
+// users and fields, the Apps section (upload, install, settings), which lives in admin-apps.js, and
+// the app proxy's audit log, in admin-audit.js.
 import { get, qs } from '../api.js';
 import { h, icon } from '../dom.js';
 import { isAdmin } from '../session.js';
 import { organizationById, loadDirectory } from '../directory.js';
 import { avatar, timeEl, loading, pager } from '../ui.js';
 import { appsSection } from './admin-apps.js';
+import { auditSection } from './admin-audit.js';
 
 const SECTIONS = [
   { name: 'users', label: 'Users', icon: 'user' },
   { name: 'fields', label: 'Ticket fields', icon: 'fields' },
   { name: 'apps', label: 'Apps', icon: 'apps' },
+  { name: 'audit', label: 'Audit log', icon: 'lock' },
 ];
 
 /** @type {Record<string, string>} */
@@ -42,6 +45,7 @@ export async function renderAdmin(ctx) {
   content.append(loading());
   if (section === 'users') await usersSection(ctx, content);
   else if (section === 'fields') await fieldsSection(ctx, content);
+  else if (section === 'audit') await auditSection(ctx, content);
   else await appsSection(ctx, content);
 }
 
