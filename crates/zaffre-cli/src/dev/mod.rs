@@ -266,6 +266,12 @@ pub async fn start(opts: DevOptions) -> Result<DevHost> {
         .or_else(|| env("ZAFFRE_ADMIN_EMAIL"))
         .unwrap_or_else(|| bootstrap::DEFAULT_ADMIN_EMAIL.to_owned())
         .to_lowercase();
+    if let Some((email, Some(password))) = &first.admin {
+        // The sign-in link is the usual way in; the password is for a second browser later.
+        out(&format!(
+            "Created the developer admin {email} with the password {password} (dev database only)"
+        ));
+    }
     let admin = store
         .get_user_by_email(first.account.id, &admin_email)
         .await
