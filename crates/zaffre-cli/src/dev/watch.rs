@@ -88,6 +88,7 @@ pub fn start(
                 let ignore = ignore_rules(folder);
                 let changed: Vec<String> =
                     paths.into_iter().filter(|p| counts(p, &ignore)).collect();
+                let changed = drop_vanished_temp_files(&state, app_id, folder, changed).await;
                 if changed.is_empty() {
                     continue;
                 }
@@ -118,6 +119,32 @@ async fn reload_one(state: &AppState, app_id: AppId, changed: Vec<String>, out: 
         }
         Err(e) => out(&format!("could not reload {name}: {e}")),
     }
+}
+
+/// Leaves out paths that no longer exist and were never app files (an
+/// editor's or `sed -i`'s temporary files); a deleted app file stays listed.
+async fn drop_vanished_temp_files(
+    state: &AppState,
+    app_id: AppId,
+    folder: &Path,
+    changed: Vec<String>,
+) -> Vec<String> {
+    let Some(account) = state.dev.as_ref().map(|d| d.account) else {
+        return changed;
+    };
+    let mut kept = Vec::with_capacity(changed.len());
+    for rel in changed {
+        if folder.join(&rel).exists()
+            || state
+                .store
+                .get_app_file(account, app_id, &rel)
+                .await
+                .is_ok()
+        {
+            kept.push(rel);
+        }
+    }
+    kept
 }
 
 /// The `.zcliignore` rules of a folder, re-read at each batch (it may change too).
