@@ -1001,12 +1001,12 @@ pub async fn write(
         .list_ticket_fields(account)
         .await
         .context("could not list the ticket fields")?;
-    let mut position = before.iter().map(|f| f.position).max().unwrap_or(0);
+    // After the account's fields, in file order.
+    let last = before.iter().map(|f| f.position).max().unwrap_or(0);
     let mut field_ids: Vec<TicketFieldId> = Vec::with_capacity(fixture.fields.len());
     for (i, field) in fixture.fields.iter().enumerate() {
-        position += 1;
         let new = NewTicketField {
-            position,
+            position: last + 1 + i as i64,
             ..field.new.clone()
         };
         let created = store

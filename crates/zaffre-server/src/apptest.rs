@@ -158,9 +158,8 @@ pub async fn serve(test: &AppTest, req: Request) -> Response {
             json_response(serde_json::json!({ "run": first }))
         }
         (Method::POST, "/__zaffre/test/report") => {
-            let bytes = match axum::body::to_bytes(req.into_body(), MAX_REPORT_BYTES).await {
-                Ok(b) => b,
-                Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "report too large"),
+            let Ok(bytes) = axum::body::to_bytes(req.into_body(), MAX_REPORT_BYTES).await else {
+                return plain(StatusCode::PAYLOAD_TOO_LARGE, "report too large");
             };
             match serde_json::from_slice::<TestEvent>(&bytes) {
                 Ok(event) => {

@@ -271,9 +271,8 @@ async fn collect(
             Err(_) => {
                 let count = planned.unwrap_or(n);
                 tap(&format!("# timed out after {} s", timeout.as_secs()));
-                for _ in n..count {
-                    n += 1;
-                    tap(&format!("not ok {n} - (did not finish: the run timed out)"));
+                for k in n + 1..=count {
+                    tap(&format!("not ok {k} - (did not finish: the run timed out)"));
                     outcome.failed += 1;
                 }
                 break;
