@@ -10,6 +10,8 @@
 //!   loopback and can record the figures in `docs/benchmarks.md`.
 //! - `cargo xtask bench proxy` measures the egress proxy against a direct
 //!   call and nginx, the same way.
+//! - `cargo xtask bench sdk` measures the ZAF SDK's round trips and app
+//!   registration in headless Chromium (see [`bench_sdk`]).
 //!
 //! Modules: [`test`] plans and runs the test steps, [`prereq`] checks and
 //! installs what they need, [`pg`] holds the few PostgreSQL chores both commands
@@ -19,6 +21,7 @@
 
 mod bench;
 mod bench_proxy;
+mod bench_sdk;
 mod fuzz;
 mod loadgen;
 mod pg;
@@ -58,6 +61,8 @@ enum BenchTarget {
     Api(bench::ApiArgs),
     /// The egress proxy endpoint against a direct call and nginx `proxy_pass`.
     Proxy(bench_proxy::ProxyArgs),
+    /// The ZAF SDK in headless Chromium: get round trips, bulk get, registration, sizes.
+    Sdk(bench_sdk::SdkArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +76,9 @@ fn main() -> ExitCode {
         Command::Bench {
             target: BenchTarget::Proxy(args),
         } => bench_proxy::run(&args),
+        Command::Bench {
+            target: BenchTarget::Sdk(args),
+        } => bench_sdk::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
