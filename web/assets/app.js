@@ -10,6 +10,7 @@ import { h, replace } from './dom.js';
 import { closeMenus, toggleMenu } from './ui.js';
 import './app-locations.js';
 import { startAppHost, stopAppHost } from './host/bridge.js';
+import { startDev, stopDev } from './dev/dev.js';
 import { initials, avatarHue } from './format.js';
 import { renderLogin } from './pages/login.js';
 import { renderTicketList } from './pages/ticket-list.js';
@@ -153,12 +154,14 @@ export function startSession(data) {
   startLive();
   loadDirectory().catch((err) => console.error('directory', err));
   startAppHost();
+  void startDev(); // the dev banner and event console, only under `zaffre dev`
 }
 
 /** The server said our session is gone: keep drafts (pages persist them) and ask to sign in again. */
 function sessionExpired() {
   if (sessionLost) return;
   sessionLost = true;
+  stopDev();
   stopAppHost();
   stopLive();
   setCsrfToken(null);
@@ -172,6 +175,7 @@ function sessionExpired() {
 async function logout() {
   try { await post('/auth/logout', {}); } catch { /* already signed out is fine */ }
   clearAllDrafts();
+  stopDev();
   stopAppHost();
   stopLive();
   setCsrfToken(null);
