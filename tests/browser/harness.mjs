@@ -2,7 +2,7 @@
 // directory, launches Debian's Chromium through playwright-core, and offers login, REST and
 // screenshot helpers. Every test file calls startServer() itself, so files stay independent.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, mkdir, rename } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,14 +21,21 @@ const CHROMIUM = process.env.ZAFFRE_CHROMIUM ?? process.env.CHROMIUM_PATH ?? '/u
 
 /**
  * Starts `zaffre serve --demo` on a free port and waits for its "listening on" line.
+ * @param {{config?: string}} [options] `config`: TOML text for a configuration file (ZAFFRE_CONFIG)
  * @returns {Promise<Server>}
  */
-export async function startServer() {
+export async function startServer(options = {}) {
   const bin = path.resolve(ROOT, process.env.ZAFFRE_BIN ?? 'target/debug/zaffre');
   if (!existsSync(bin)) {
     throw new Error(`zaffre binary not found at ${bin}: build it (cargo build) or set ZAFFRE_BIN`);
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'zaffre-browser-'));
+  /** @type {Record<string, string>} */
+  const extraEnv = {};
+  if (options.config !== undefined) {
+    extraEnv.ZAFFRE_CONFIG = path.join(dataDir, 'zaffre.toml');
+    await writeFile(extraEnv.ZAFFRE_CONFIG, options.config);
+  }
   const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
     cwd: ROOT,
     env: {
@@ -37,6 +44,7 @@ export async function startServer() {
       ZAFFRE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       ZAFFRE_RATE_LIMIT_PER_MINUTE: '0',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -154,7 +154,10 @@ async function open(sdk) {
     traffic.push(req.allHeaders().then((h) => `${req.method()} ${req.url()} ${JSON.stringify(h)} ${req.postData() ?? ''}`));
   });
   page.on('response', (res) => {
-    traffic.push(Promise.all([res.allHeaders(), res.text().catch(() => '')]).then(([h, body]) => `${res.status()} ${res.url()} ${JSON.stringify(h)} ${body}`));
+    // The workspace's live-update EventSource never ends: its body cannot be awaited.
+    const stream = /event-stream/.test(res.headers()['content-type'] ?? '');
+    traffic.push(Promise.all([res.allHeaders(), stream ? '' : res.text().catch(() => '')])
+      .then(([h, body]) => `${res.status()} ${res.url()} ${JSON.stringify(h)} ${body}`));
   });
   const cdp = await signedIn.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -181,7 +184,7 @@ async function open(sdk) {
   }, { message: 'the Requests app registers' }));
   /** Everything the browser's network layer saw so far, as one string. */
   const networkLog = async () => (await Promise.all(traffic)).join('\n') + cdpLog.join('\n');
-  return { page, frame, ticket, networkLog };
+  return { page, frame, ticket, networkLog, cdpLog };
 }
 
 /**
@@ -258,7 +261,7 @@ for (const sdk of /** @type {const} */ (['zaffre', 'zendesk'])) {
   });
 
   test(`${sdk} SDK: a secure request reaches the https upstream with the secret; the browser never sees it`, async () => {
-    const { page, frame, networkLog } = await open(sdk);
+    const { page, frame, networkLog, cdpLog } = await open(sdk);
     const before = secure.seen.length;
     const got = await send(frame, { url: `${secure.url}/ok`, secure: true, headers: { Authorization: 'Bearer {{setting.api_token}}' } });
     assert.deepEqual(got.done, { greeting: 'hi from upstream', method: 'GET' }, JSON.stringify(got));
@@ -283,6 +286,7 @@ for (const sdk of /** @type {const} */ (['zaffre', 'zendesk'])) {
     const everything = JSON.stringify([got, failed, created]) + await networkLog();
     assert.ok(everything.includes('/api/zaffre/installations/'), 'the network log recorded the proxy calls');
     assert.ok(everything.includes('{{setting.api_token}}'), 'the network log recorded the request options');
+    assert.ok(cdpLog.some((e) => e.includes('/proxy') && e.includes('{{setting.api_token}}')), 'CDP saw the proxy calls too');
     assert.ok(!everything.includes(SECRET), 'the secret appears in no reply and nowhere in the browser\'s network log');
     await page.close();
   });
@@ -296,12 +300,18 @@ for (const sdk of /** @type {const} */ (['zaffre', 'zendesk'])) {
     assert.match(privateTarget.fail.responseText, /is not a proxyable URI/);
     assert.equal(typeof privateTarget.fail.responseJSON?.error, 'string');
 
-    const own = await send(frame, { url: `${server.url.replace('127.0.0.1', 'localhost')}/api/v2/users/me.json` });
-    assert.equal(own.fail?.status, 403, `zaffre's own address through the proxy: ${JSON.stringify(own)}`);
-
     const unknown = await send(frame, { url: `${secure.url}/ok`, secure: true, headers: { 'X-Key': '{{setting.nope}}' } });
     assert.equal(unknown.fail?.status, 422, JSON.stringify(unknown));
     assert.equal(secure.seen.length, before, 'no refused request reached the upstream');
+    await page.close();
+  });
+
+  test(`${sdk} SDK: zaffre's own listen address is refused through the proxy, even with loopback allowed`, async () => {
+    const { page, frame } = await open(sdk);
+    // Another origin for the page (localhost, not 127.0.0.1), so it goes to the proxy, which must not call zaffre.
+    const own = await send(frame, { url: `${server.url.replace('127.0.0.1', 'localhost')}/api/v2/users/me.json` });
+    assert.equal(own.fail?.status, 403, JSON.stringify(own));
+    assert.match(own.fail.responseText, /is not a proxyable URI/);
     await page.close();
   });
 }
