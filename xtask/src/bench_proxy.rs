@@ -238,7 +238,7 @@ pub fn run(args: &ProxyArgs) -> Result<()> {
         rounds: args.rounds,
         connections: args.connections,
         threads: args.threads,
-        pinning: pinning.clone(),
+        pinning,
     };
     let plan = |mode| Plan {
         connections: settings.connections,
@@ -916,7 +916,7 @@ http {{
             &config,
             "rate_limit_per_minute = 0\n\
              proxy_allow_loopback = true\n\
-             proxy_rate_per_minute = 100000000\n\
+             proxy_rate_per_minute = 0\n\
              proxy_max_concurrent = 100000\n",
         )
         .context("writing zaffre.toml")?;
@@ -930,9 +930,11 @@ http {{
         let server = Server::start_on(zaffre, &env, pinning.map(|p| p.proxy.as_str()))?;
         println!("zaffre listening on {}", server.addr);
         let target = bench::authenticate(zaffre, &env, server.addr)?;
-        let installation = install_app(zaffre, &dir.path, &target, secrets, upstream.addr)?;
+        let installation = install_app(zaffre, &dir.path, &target, secrets)?;
         let options = json!({
-            "url": format!("http://{}/jwt/items", upstream.addr),
+            // A name, as apps use: zaffre resolves it on every request
+            // (to 127.0.0.1 from /etc/hosts), which nginx's literal address skips.
+            "url": format!("http://localhost:{}/jwt/items", upstream.addr.port()),
             "type": "GET",
             "secure": true,
             "headers": {
@@ -1104,13 +1106,7 @@ fn children_of(pid: u32) -> Vec<u32> {
 /// Apps API: two secure settings (the API key, header scope; the JWT secret,
 /// jwt_secret_key scope) and the upstream's host in its domainWhitelist.
 /// Returns the installation id.
-fn install_app(
-    zaffre: &Path,
-    dir: &Path,
-    target: &Target,
-    secrets: &Secrets,
-    upstream: SocketAddr,
-) -> Result<i64> {
+fn install_app(zaffre: &Path, dir: &Path, target: &Target, secrets: &Secrets) -> Result<i64> {
     let app_dir = dir.join("app");
     proc::output(
         Command::new(zaffre)
@@ -1121,7 +1117,8 @@ fn install_app(
     let mut manifest: Value = serde_json::from_slice(
         &std::fs::read(&manifest_path).context("reading the scaffold's manifest.json")?,
     )?;
-    manifest["domainWhitelist"] = json!([upstream.ip().to_string()]);
+    // Host names only (the manifest refuses IP addresses), hence `localhost`.
+    manifest["domainWhitelist"] = json!(["localhost"]);
     manifest["parameters"] = json!([
         {"name": "api_key", "type": "text", "secure": true, "required": true, "scopes": ["header"]},
         {"name": "shared_secret", "type": "text", "secure": true, "required": true, "scopes": ["jwt_secret_key"]},
@@ -1151,9 +1148,8 @@ fn install_app(
         "/api/v2/apps/uploads.json",
         Some((&content_type, Bytes::from(form))),
     )?;
-    let upload_id = match (status, body["id"].as_i64()) {
-        (201, Some(id)) => id,
-        _ => bail!("uploading the app answered {status}: {body}"),
+    let Some(upload_id) = body["id"].as_i64().filter(|_| status == 201) else {
+        bail!("uploading the app answered {status}: {body}");
     };
     let post = |path: &str, value: Value| {
         loadgen::request_with_body(
