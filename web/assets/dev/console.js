@@ -358,6 +358,7 @@ export function createConsole() {
     if (want === open) return;
     open = want;
     panel.hidden = !open;
+    document.body.classList.toggle('dev-console-open', open); // toasts move above the panel
     try { sessionStorage.setItem(STORAGE_KEY, open ? 'open' : 'closed'); } catch { /* storage off */ }
     if (open) {
       refreshTargets();
@@ -380,6 +381,7 @@ export function createConsole() {
     onOpenChange: (l) => { openListeners.push(l); },
     destroy: () => {
       stopTraffic();
+      document.body.classList.remove('dev-console-open');
       document.removeEventListener('keydown', shortcut);
       panel.remove();
     },
