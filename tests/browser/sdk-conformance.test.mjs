@@ -449,7 +449,7 @@ for (const sdk of /** @type {const} */ (['zaffre', 'zendesk'])) {
     await page.close();
   });
 
-  test(`${sdk} SDK: autoLoad false in nav_bar and ticket_sidebar; collapsing and expanding a sidebar app`, async () => {
+  test(`${sdk} SDK: autoLoad false in nav_bar, top_bar and ticket_sidebar; collapsing and expanding a sidebar app`, async () => {
     const ticket = await someOpenTicket(server);
     const page = await openPage(sdk, `/tickets/${ticket.id}`);
     await registeredFrame(page, installed.appId, 'ticket_sidebar');
@@ -473,6 +473,19 @@ for (const sdk of /** @type {const} */ (['zaffre', 'zendesk'])) {
     await seen(nav, 'app.deactivated');
     await seen(nav, 'pane.deactivated');
 
+    const topIcon = page.locator(`[data-app-location="top_bar"] button[data-installation-id="${locations.installationId}"]`);
+    assert.equal(mine(), 2, 'the top_bar app has not loaded either');
+    await topIcon.click();
+    const top = await registeredFrame(page, locations.appId, 'top_bar');
+    await page.locator('#top-bar-popover').waitFor({ state: 'visible' });
+    await seen(top, 'pane.activated');
+    await seen(top, 'app.activated');
+    assert.deepEqual(await page.locator(`#top-bar-popover .app-frame[data-installation-id="${locations.installationId}"]`)
+      .evaluate((f) => [/** @type {HTMLElement} */ (f).style.width, /** @type {HTMLElement} */ (f).style.height]), ['320px', '240px']);
+    await topIcon.click();
+    await page.locator('#top-bar-popover').waitFor({ state: 'hidden' });
+    await seen(top, 'app.deactivated');
+
     await toggle.click();
     const side = await registeredFrame(page, locations.appId, 'ticket_sidebar');
     assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
@@ -484,7 +497,7 @@ for (const sdk of /** @type {const} */ (['zaffre', 'zendesk'])) {
     await toggle.click();
     await seen(side, 'app.expanded');
     assert.equal(await box.locator('.app-frame').isVisible(), true);
-    assert.equal(mine(), 3, 'each opened once');
+    assert.equal(mine(), 4, 'each opened once');
     await page.close();
   });
 
