@@ -671,7 +671,7 @@ async fn the_audit_log_filters_pages_and_exports_for_admins_only() {
         let id = install(&app).await;
         let (s1, _, _) = proxy(&app, id, secure_options(&upstream, "/ok")).await;
         let (s2, _, _) = proxy(&app, id, secure_options(&upstream, "/missing")).await;
-        let (s3, _, _) = proxy(&app, id, json!({"url": "http://10.1.2.3/admin"})).await;
+        let (s3, _, _) = proxy(&app, id, json!({"url": "http://10.1.2.3/admin?key=k3y"})).await;
         let (s4, _, _) = proxy(&app, id, secure_options(&upstream, "/ok")).await;
         assert_eq!((s1, s2, s3, s4), (200, 200, 403, 200));
 
@@ -702,10 +702,13 @@ async fn the_audit_log_filters_pages_and_exports_for_admins_only() {
         );
         let refused = rows(&audit(&app, "refused=true").await)[0].clone();
         assert_eq!(refused["status"], 403);
-        assert!(refused["refusal"]
-            .as_str()
-            .unwrap()
-            .contains("not a proxyable URI"));
+        let reason = refused["refusal"].as_str().unwrap();
+        assert!(reason.contains("not a proxyable URI"), "{reason}");
+        assert!(
+            !reason.contains("k3y"),
+            "no query string in the audit log: {reason}"
+        );
+        assert_eq!(refused["path"], "/admin");
 
         // Cursor pages walk every row once, newest first.
         let mut walked = Vec::new();

@@ -358,6 +358,7 @@ impl Call<'_> {
     }
 
     async fn write(&self, audit: &AuditRecord, status: Option<u16>, refusal: Option<String>) {
+        let refusal = refusal.as_deref().map(without_queries);
         let row = NewProxyAudit {
             installation_id: self.installation.id,
             app_id: self.installation.app_id,
@@ -403,6 +404,27 @@ fn refusal_text(e: &ApiError) -> String {
     }
 }
 
+/// A refusal message with the query string and fragment cut from every URL
+/// in it. Refusals name the URL as the app wrote it (`<url> is not a
+/// proxyable URI`), which is right for the app, but the audit log keeps no
+/// query strings: they carry tokens.
+fn without_queries(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if !word.contains("://") {
+                return word.to_owned();
+            }
+            match word.find(['?', '#']) {
+                // Keep the punctuation that followed the URL in the sentence (`<url>: …`).
+                Some(cut) if word.ends_with(':') => format!("{}:", &word[..cut]),
+                Some(cut) => word[..cut].to_owned(),
+                None => word.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn duration_ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -426,6 +448,24 @@ mod tests {
         assert_eq!((r.host.as_str(), r.port), ("", 0));
         let r = describe(&json!({"url": 5, "type": ["x"]}));
         assert_eq!(r.method, "");
+    }
+
+    #[test]
+    fn audit_refusals_lose_their_urls_queries() {
+        assert_eq!(
+            without_queries(
+                "forbidden_target: http://10.0.0.1/admin?token=abc is not a proxyable URI"
+            ),
+            "forbidden_target: http://10.0.0.1/admin is not a proxyable URI"
+        );
+        assert_eq!(
+            without_queries("resolve_failed: https://x.test/a#k=v: the host name did not resolve"),
+            "resolve_failed: https://x.test/a: the host name did not resolve"
+        );
+        assert_eq!(
+            without_queries("rate_limited: retry? later"),
+            "rate_limited: retry? later"
+        );
     }
 
     #[test]
