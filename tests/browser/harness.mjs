@@ -92,13 +92,18 @@ export async function startServer(options = {}) {
   };
 }
 
-/** Launches headless Chromium; fails with a clear message when it is not installed. */
-export async function launchBrowser() {
+/**
+ * Launches headless Chromium; fails with a clear message when it is not installed.
+ * @param {{env?: Record<string, string>}} [options] `env`: variables added to the browser's
+ *   environment (e.g. a HOME whose .pki/nssdb trusts a test CA)
+ */
+export async function launchBrowser(options = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
