@@ -2,7 +2,9 @@
 //!
 //! The [`authenticate`] middleware runs once per request. It resolves the
 //! account from the Host header, then accepts, in order:
-//! - HTTP Basic `email/token:TOKEN` (API tokens, looked up by SHA-256 digest),
+//! - HTTP Basic `email/token:TOKEN` (API tokens, looked up by SHA-256 digest;
+//!   the token's user is remembered for a few seconds by
+//!   [`crate::cache::TokenCache`], and a user update on this node forgets it),
 //! - HTTP Basic `email:password` (argon2id; successful checks are remembered
 //!   briefly in memory so API clients that send a password on every request do
 //!   not pay for argon2 each time),
@@ -158,10 +160,12 @@ async fn identify(
     if let Some(value) = headers.get(AUTHORIZATION) {
         let (login, secret) = parse_basic(value).ok_or(ApiError::Unauthenticated)?;
         let caller = if let Some(email) = login.strip_suffix("/token") {
+            // Cached for a few seconds; user changes on this node drop the
+            // entry at once (see crate::cache for the bound elsewhere).
             let user = lookup(
                 state
-                    .store
-                    .user_for_api_token(account, &sha256_hex(&secret))
+                    .token_cache
+                    .user(&state.store, account, sha256_hex(&secret))
                     .await,
             )?;
             if !user.email.eq_ignore_ascii_case(email) {

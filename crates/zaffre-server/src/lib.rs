@@ -10,6 +10,7 @@ pub mod api;
 pub mod apptest;
 pub mod apps_host;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod dev;
 pub mod error;

@@ -12,6 +12,7 @@ use zaffre_store::{DynStore, StoreError};
 
 use crate::api::proxy::{build_proxy, ProxySetup};
 use crate::auth::PasswordCache;
+use crate::cache::{FieldCache, TokenCache};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::EventHub;
@@ -28,6 +29,10 @@ pub struct AppState {
     pub login_limiter: RateLimiter,
     pub hub: EventHub,
     pub password_cache: PasswordCache,
+    /// API token → user, for a few seconds ([`crate::cache`]).
+    pub token_cache: TokenCache,
+    /// Each account's ticket fields, for a few seconds ([`crate::cache`]).
+    pub field_cache: FieldCache,
     pub accounts: AccountResolver,
     /// Cancelled when the server begins shutting down, so that endless
     /// responses (event streams) end and graceful shutdown can complete.
@@ -102,6 +107,8 @@ impl AppState {
             config: Arc::new(config),
             hub: EventHub::default(),
             password_cache: PasswordCache::default(),
+            token_cache: TokenCache::default(),
+            field_cache: FieldCache::default(),
             accounts: AccountResolver::default(),
             shutdown: CancellationToken::new(),
             dev: None,

@@ -506,7 +506,10 @@ async fn remove_requirements(
         .list_installation_requirements(caller.account, id)
         .await?;
     for field in zaffre_domain::apps::requirement_field_ids(&reqs) {
-        match state.store.delete_ticket_field(caller.account, field).await {
+        let deleted = state.store.delete_ticket_field(caller.account, field).await;
+        // Ticket reads on this node stop showing the field at once.
+        state.field_cache.invalidate(caller.account);
+        match deleted {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
@@ -803,11 +806,15 @@ pub async fn install_app(
     let installation = state
         .store
         .create_installation(account, &new, &fields, &seal)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(text) => ApiError::invalid("app_id", format!("app_id: {text}")),
-            other => other.into(),
-        })?;
+        .await;
+    if !fields.is_empty() {
+        // Ticket reads on this node show the requirements' fields at once.
+        state.field_cache.invalidate(account);
+    }
+    let installation = installation.map_err(|e| match e {
+        StoreError::Conflict(text) => ApiError::invalid("app_id", format!("app_id: {text}")),
+        other => other.into(),
+    })?;
     Ok((installation, manifest, fields.len()))
 }
 

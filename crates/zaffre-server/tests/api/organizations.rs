@@ -3,7 +3,6 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use zaffre_domain::{OrganizationId, UserPatch};
 
 use crate::common::{for_each_engine, send, TestApp};
 use crate::users::{assert_timestamp, snapshot};
@@ -126,17 +125,18 @@ async fn agents_read_and_end_users_see_only_their_own_organization() {
             (200, &json!([]), &json!(0))
         );
 
-        app.store
-            .update_user(
-                app.account,
-                app.end_user.user.id,
-                &UserPatch {
-                    organization_id: Some(Some(OrganizationId(own))),
-                    ..UserPatch::default()
-                },
+        // Through the API: the end-user's token is cached now, and a write on
+        // this node applies to its next request (a write the node does not see
+        // applies within zaffre_server::cache::TOKENS_TTL).
+        let (status, body) = app
+            .write(
+                &app.admin,
+                Method::PUT,
+                &format!("/api/v2/users/{}.json", app.end_user.user.id),
+                &json!({"user": {"organization_id": own}}),
             )
-            .await
-            .unwrap();
+            .await;
+        assert_eq!(status, 200, "{body}");
         let (status, body) = app.get(&app.end_user, "/api/v2/organizations.json").await;
         assert_eq!(status, 200);
         let ids: Vec<i64> = body["organizations"]

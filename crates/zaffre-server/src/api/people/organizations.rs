@@ -177,7 +177,11 @@ pub async fn delete_organization(
     IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
     let id = OrganizationId(id);
-    state.store.delete_organization(caller.account, id).await?;
+    let deleted = state.store.delete_organization(caller.account, id).await;
+    // Its members lose their organization: callers remembered by their API
+    // token must show that from the next request on (crate::cache).
+    state.token_cache.invalidate_account(caller.account);
+    deleted?;
     tracing::info!(organization.id = %id, by = %caller.user.id, "organization deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -262,7 +266,7 @@ pub async fn list_organization_tickets(
             paging.store_page(false),
         )
         .await?;
-    let fields = state.store.list_ticket_fields(caller.account).await?;
+    let fields = state.field_cache.get(&state.store, caller.account).await?;
     Ok(Json(list_body(
         "tickets",
         &listing,

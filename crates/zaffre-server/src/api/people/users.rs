@@ -275,11 +275,14 @@ pub async fn update_user(
         Some(password) => Some(hash(password.clone()).await?),
         None => None,
     };
-    let user = match state
+    let updated = state
         .store
         .update_user(caller.account, id, &input.patch())
-        .await
-    {
+        .await;
+    // The user's API tokens must answer with the new role or activity from
+    // the next request on (crate::cache); forgetting is cheap, so always do it.
+    state.token_cache.invalidate_user(caller.account, id);
+    let user = match updated {
         Ok(user) => user,
         Err(e) => {
             let email = new_email.unwrap_or_default();
@@ -380,7 +383,7 @@ async fn user_tickets(
             paging.store_page(false),
         )
         .await?;
-    let fields = state.store.list_ticket_fields(caller.account).await?;
+    let fields = state.field_cache.get(&state.store, caller.account).await?;
     Ok(Json(list_body(
         "tickets",
         &listing,

@@ -12,6 +12,9 @@
 //!   stored lowercase) and unique within the field;
 //! - subject, description and status cannot be deactivated: every ticket has them;
 //! - end-users see only active fields; an inactive one is a 404 to them.
+//!
+//! These endpoints read the store directly; ticket reads and writes use
+//! [`crate::cache::FieldCache`], which every write here invalidates.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -120,10 +123,10 @@ pub async fn create_ticket_field(
     caller.require_admin()?;
     let existing = state.store.list_ticket_fields(caller.account).await?;
     let new = parse_new_field(&body.ticket_field, &existing)?;
-    let field = state
-        .store
-        .create_ticket_field(caller.account, &new)
-        .await?;
+    let field = state.store.create_ticket_field(caller.account, &new).await;
+    // Ticket reads and writes on this node use the new fields from now on.
+    state.field_cache.invalidate(caller.account);
+    let field = field?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"ticket_field": shapes::ticket_field(&base, &field)})),
@@ -157,7 +160,9 @@ pub async fn update_ticket_field(
     let field = state
         .store
         .update_ticket_field(caller.account, id, &patch)
-        .await?;
+        .await;
+    state.field_cache.invalidate(caller.account);
+    let field = field?;
     Ok(Json(
         json!({"ticket_field": shapes::ticket_field(&base, &field)}),
     ))
@@ -189,7 +194,9 @@ pub async fn delete_ticket_field(
             format!("{}: system fields cannot be deleted", field.title),
         ));
     }
-    state.store.delete_ticket_field(caller.account, id).await?;
+    let deleted = state.store.delete_ticket_field(caller.account, id).await;
+    state.field_cache.invalidate(caller.account);
+    deleted?;
     Ok(StatusCode::NO_CONTENT)
 }
 

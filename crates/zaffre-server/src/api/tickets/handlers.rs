@@ -111,7 +111,7 @@ pub async fn list_tickets(
             page.store_page(descending),
         )
         .await?;
-    let fields = state.store.list_ticket_fields(caller.account).await?;
+    let fields = service::ticket_fields(&state, caller.account).await?;
     let mut body = Map::new();
     let shaped = listing
         .items
@@ -246,7 +246,7 @@ pub async fn show_many_tickets(
         .into_iter()
         .filter(|t| service::can_see(&caller, t))
         .collect();
-    let fields = state.store.list_ticket_fields(caller.account).await?;
+    let fields = service::ticket_fields(&state, caller.account).await?;
     let mut body = Map::new();
     let shaped = tickets
         .iter()
@@ -544,7 +544,7 @@ async fn change_tags(
     };
     let mut input = Map::new();
     input.insert(key.into(), body.tags);
-    let fields = state.store.list_ticket_fields(caller.account).await?;
+    let fields = service::ticket_fields(state, caller.account).await?;
     let patch = TicketPatch::parse(&input, &fields)?;
     let written =
         service::update_with_patch(state, caller, TicketId(id), &patch, None, fields).await?;

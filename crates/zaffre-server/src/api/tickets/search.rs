@@ -206,7 +206,7 @@ pub async fn search(
                     .await?;
                 (listing.items, listing.total)
             };
-            let fields = state.store.list_ticket_fields(account).await?;
+            let fields = super::service::ticket_fields(&state, account).await?;
             let shaped = tickets
                 .iter()
                 .map(|t| tagged(shapes::ticket(&base, t, &fields), "ticket"))

@@ -23,6 +23,8 @@
 //!   is a 422 naming the attribute.
 //! - Delete, audits, tags and the account's tag list are for agents and admins.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
 use zaffre_domain::ticket::{apply_update, build_new, CommentInput, NewTicket, TicketPatch};
@@ -50,7 +52,7 @@ pub struct Written {
     /// The audit of this write (`null` when an update changed nothing).
     pub audit: Value,
     /// The account's ticket fields, for the ticket's `custom_fields`.
-    pub fields: Vec<TicketField>,
+    pub fields: Arc<Vec<TicketField>>,
 }
 
 /// Whether `caller` may see `ticket`: staff see every ticket of their
@@ -70,9 +72,32 @@ pub async fn visible_ticket(state: &AppState, caller: &Caller, id: TicketId) -> 
     }
 }
 
-/// The account's ticket fields, which every ticket shape needs.
-pub async fn ticket_fields(state: &AppState, account: AccountId) -> ApiResult<Vec<TicketField>> {
-    Ok(state.store.list_ticket_fields(account).await?)
+/// The account's ticket fields, which every ticket shape needs: from the
+/// field cache, so at most [`crate::cache::FIELDS_TTL`] old when they were
+/// changed on another node, and current after a change through this node.
+pub async fn ticket_fields(
+    state: &AppState,
+    account: AccountId,
+) -> ApiResult<Arc<Vec<TicketField>>> {
+    Ok(state.field_cache.get(&state.store, account).await?)
+}
+
+/// Parses a client's `ticket` object against the account's fields. A parse
+/// that fails against cached fields is tried again against the store's, so a
+/// field or option just added on another node is never refused for being
+/// unknown here.
+async fn parse_patch(
+    state: &AppState,
+    account: AccountId,
+    input: &Map<String, Value>,
+) -> ApiResult<(TicketPatch, Arc<Vec<TicketField>>)> {
+    let fields = ticket_fields(state, account).await?;
+    if let Ok(patch) = TicketPatch::parse(input, &fields) {
+        return Ok((patch, fields));
+    }
+    let fields = state.field_cache.fresh(&state.store, account).await?;
+    let patch = TicketPatch::parse(input, &fields)?;
+    Ok((patch, fields))
 }
 
 /// Creates a ticket from a client's `ticket` object.
@@ -81,8 +106,7 @@ pub async fn create(
     caller: &Caller,
     input: &Map<String, Value>,
 ) -> ApiResult<Written> {
-    let fields = state.store.list_ticket_fields(caller.account).await?;
-    let mut patch = TicketPatch::parse(input, &fields)?;
+    let (mut patch, fields) = parse_patch(state, caller.account, input).await?;
     let mut errors = ValidationErrors::default();
     resolve_requester(state, caller.account, input, &mut patch, &mut errors).await?;
     if !caller.user.role.is_staff() {
@@ -161,8 +185,7 @@ pub async fn update(
     input: &Map<String, Value>,
 ) -> ApiResult<Written> {
     let stamp = parse_safe_update(input)?;
-    let fields = state.store.list_ticket_fields(caller.account).await?;
-    let mut patch = TicketPatch::parse(input, &fields)?;
+    let (mut patch, fields) = parse_patch(state, caller.account, input).await?;
     let mut errors = ValidationErrors::default();
     resolve_requester(state, caller.account, input, &mut patch, &mut errors).await?;
     errors.into_result(())?;
@@ -178,7 +201,7 @@ pub async fn update_with_patch(
     id: TicketId,
     requested: &TicketPatch,
     stamp: Option<Timestamp>,
-    fields: Vec<TicketField>,
+    fields: Arc<Vec<TicketField>>,
 ) -> ApiResult<Written> {
     let mut attempt = 0;
     loop {
