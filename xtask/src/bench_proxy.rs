@@ -187,6 +187,8 @@ pub fn run(args: &ProxyArgs) -> Result<()> {
         None
     };
 
+    // Before pinning, which narrows what this process sees as the machine's CPUs.
+    let machine = record::machine();
     let pinning = Pinning::plan(!args.no_pin)?;
     if let Some(p) = &pinning {
         // Threads started later inherit this: the generator's runtime too.
@@ -328,6 +330,7 @@ pub fn run(args: &ProxyArgs) -> Result<()> {
     let versions = Versions {
         nginx: nginx.as_deref().and_then(nginx_version),
         load: loads,
+        machine,
     };
     for subject in subjects {
         subject.stop()?;
@@ -450,7 +453,7 @@ fn nginx_version(nginx: &Path) -> Option<String> {
     let out = Command::new(nginx).arg("-v").output().ok()?;
     let text = String::from_utf8_lossy(&out.stderr);
     text.lines()
-        .find_map(|l| l.strip_prefix("nginx version: "))
+        .find_map(|l| l.strip_prefix("nginx version: nginx/"))
         .map(|v| v.trim().to_owned())
 }
 
@@ -1418,6 +1421,21 @@ fn aims(results: &[PathResult]) -> String {
         }
         _ => out.push_str("- zaffre ≥ 0.7× nginx's throughput: not measured in this run\n"),
     }
+    if let Some((z, n)) = find(PathKind::Zaffre)
+        .and_then(|z| z.cpu_per_1k())
+        .zip(find(PathKind::Nginx).and_then(|n| n.cpu_per_1k()))
+        .filter(|(z, _)| *z > 0.0)
+    {
+        // What the ratio would be with a CPU each to themselves: steadier
+        // than req/s when other work shares the machine.
+        let ratio = n / z;
+        out.push_str(&format!(
+            "- the same by CPU time per request ({:.0} µs for zaffre, {:.0} µs for nginx): {ratio:.2}×, {}\n",
+            z * 1000.0,
+            n * 1000.0,
+            verdict(ratio >= NGINX_RATIO_AIM)
+        ));
+    }
     match (find(PathKind::Zaffre), find(PathKind::Direct)) {
         (Some(z), Some(d)) => match (z.open_latency(|l| l.p99), d.open_latency(|l| l.p99)) {
             (Some(zp), Some(dp)) => {
@@ -1438,6 +1456,7 @@ fn aims(results: &[PathResult]) -> String {
 }
 
 struct Versions {
+    machine: record::Machine,
     nginx: Option<String>,
     /// 1-minute load averages before each measurement.
     load: Vec<f64>,
@@ -1453,7 +1472,7 @@ fn write_record(
 ) -> Result<()> {
     use std::fmt::Write as _;
     let (date, time) = record::utc_now();
-    let m = record::machine();
+    let m = &versions.machine;
     let mut s = String::new();
     let _ = writeln!(s, "## Egress proxy ({date})\n");
     let _ = writeln!(
