@@ -354,10 +354,7 @@ pub async fn start(opts: DevOptions) -> Result<DevHost> {
         }
         out(&tls::trust_instructions(&dir));
         ca_pem = Some(certs.ca_pem.clone());
-        Some(
-            zaffre_server::tls::server_config(&certs.chain_pem, &certs.key_pem)
-                .context("could not load the dev certificate")?,
-        )
+        Some(tls::server_config(&certs).context("could not load the dev certificate")?)
     } else {
         None
     };
