@@ -6,7 +6,8 @@
 // through the one-time https link the CLI prints, opens the ticket and checks that the workspace and
 // the app's iframe (https://app-<id>.localhost:<port>) load over TLS from the dev CA, the app
 // registers and reads the ticket subject through the SDK, and nothing reports a certificate error,
-// mixed content or a failed load. The control: a Chromium whose NSS database lacks the CA refuses
+// mixed content or a failed load; an app origin unknown at start gets a certificate naming it; a
+// restart reuses the trusted CA. The control: a Chromium whose NSS database lacks the CA refuses
 // the same host with ERR_CERT_AUTHORITY_INVALID.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -141,7 +142,7 @@ async function openTicketWithApp(page) {
     { message: `an iframe from ${appOrigin}`, timeoutMs: 15_000 }));
   await waitFor(async () => (await frame.locator('#subject').textContent()) === ticket.ticket.subject,
     { message: 'the app shows the ticket subject it read through the SDK', timeoutMs: 15_000 });
-  return { frame, appOrigin };
+  return { frame, appOrigin, app };
 }
 
 test('a Chromium trusting the dev CA signs in over https and the scaffold app registers in its https origin', { timeout: 120_000 }, async () => {
@@ -165,7 +166,7 @@ test('a Chromium trusting the dev CA signs in over https and the scaffold app re
 
   // The one-time link signs in and opens the ticket; the app's iframe, in its own https origin
   // on the dev port, registers and shows the subject it read.
-  const { frame, appOrigin } = await openTicketWithApp(page);
+  const { frame, appOrigin, app } = await openTicketWithApp(page);
   assert.equal(await page.evaluate(() => window.isSecureContext && location.protocol), 'https:');
   assert.equal(await frame.locator('#greeting').textContent(), 'Hello', 'the app read its settings (default greeting)');
   assert.deepEqual(await frame.evaluate(() => [location.origin, window.isSecureContext]), [appOrigin, true]);
@@ -178,6 +179,16 @@ test('a Chromium trusting the dev CA signs in over https and the scaffold app re
   assert.match(appTls?.protocol ?? '', /^TLS 1\.[23]$/);
 
   await screenshot(page, 'dev-https');
+
+  // An app origin the start certificate does not name (an app installed later): Chromium refuses
+  // a `*.localhost` wildcard, so zaffre must present a certificate naming it exactly.
+  const later = `https://app-${Number(app.app_id) + 1000}.localhost:${new URL(dev.base).port}`;
+  const other = await context.newPage();
+  const reply = await other.goto(`${later}/`);
+  assert.ok(reply, `${later} answered`);
+  assert.equal((await reply.securityDetails())?.subjectName, new URL(later).hostname, 'a certificate of its own');
+  assert.equal((await reply.securityDetails())?.issuer, CA_NAME);
+  await other.close();
 
   // Nothing plain-http, nothing refused, no certificate or mixed-content complaint.
   assert.deepEqual(urls.filter((u) => !/^(https:|data:|blob:|about:)/.test(u)), [], 'every request the page and the app made is https');
