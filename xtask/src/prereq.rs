@@ -1,7 +1,7 @@
 //! What the tests need from the machine, installed when it is missing and can
-//! be (Debian's `chromium` through apt-get as root, JavaScript tooling through
-//! `npm ci`), otherwise a failure that names the missing piece. Nothing here
-//! lets a test pass by being skipped.
+//! be (Debian's `chromium` and `libnss3-tools` through apt-get as root,
+//! JavaScript tooling through `npm ci`), otherwise a failure that names the
+//! missing piece. Nothing here lets a test pass by being skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,33 +14,50 @@ use crate::{pg, proc};
 /// Where Debian's chromium package puts the browser.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// Where Debian's libnss3-tools package puts `certutil`.
+pub const CERTUTIL: &str = "/usr/bin/certutil";
+
 /// Makes sure Debian's chromium is installed, installing it as root.
 pub fn chromium() -> Result<PathBuf> {
-    let path = PathBuf::from(CHROMIUM);
-    if path.is_file() {
-        println!("ok: chromium at {CHROMIUM}");
-        return Ok(path);
+    apt_package("chromium", CHROMIUM, "the browser tests")
+}
+
+/// Makes sure `certutil` is installed (Debian's libnss3-tools), installing it
+/// as root: tests/browser/dev-https.test.mjs trusts `zaffre dev --https`'s CA
+/// in a throwaway NSS database, the way Chromium on Linux reads trust anchors.
+pub fn certutil() -> Result<PathBuf> {
+    apt_package("libnss3-tools", CERTUTIL, "the browser tests")
+}
+
+/// Makes sure Debian's `package` is installed, judged by the file `path` it
+/// provides, installing it with apt-get as root.
+fn apt_package(package: &str, path: &str, needed_by: &str) -> Result<PathBuf> {
+    let file = PathBuf::from(path);
+    if file.is_file() {
+        println!("ok: {package} ({path})");
+        return Ok(file);
     }
     if !proc::is_root() {
         bail!(
-            "the browser tests need Debian's chromium at {CHROMIUM}; it is missing and we are not root: \
-             run `sudo apt-get install -y chromium`"
+            "{needed_by} need Debian's {package} ({path}), which is missing, and we are not \
+             root: run `sudo apt-get install -y {package}`"
         );
     }
-    println!("chromium is missing at {CHROMIUM}: installing Debian's package");
+    println!("{path} is missing: installing Debian's {package}");
     let apt = |args: &[&str]| {
         let mut cmd = Command::new("apt-get");
         // No prompts: CI has no standard input.
         cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
         proc::run(&mut cmd)
     };
-    apt(&["update"]).context("apt-get update, before installing chromium")?;
-    apt(&["install", "-y", "chromium"]).context("installing chromium with apt-get")?;
-    if !path.is_file() {
-        bail!("apt-get installed chromium, but {CHROMIUM} is still missing");
+    apt(&["update"]).with_context(|| format!("apt-get update, before installing {package}"))?;
+    apt(&["install", "-y", package])
+        .with_context(|| format!("installing {package} with apt-get"))?;
+    if !file.is_file() {
+        bail!("apt-get installed {package}, but {path} is still missing");
     }
-    println!("ok: chromium installed at {CHROMIUM}");
-    Ok(path)
+    println!("ok: {package} installed ({path})");
+    Ok(file)
 }
 
 /// node and npm must be there: they are how the JavaScript and browser tests run.

@@ -159,6 +159,9 @@ fn plan(rust: bool, js: bool, browser: bool, skip: &[Check]) -> Vec<Step> {
             if browser || rust {
                 prereq::chromium()?;
             }
+            if browser {
+                prereq::certutil()?;
+            }
             if js || browser {
                 prereq::node_and_npm()?;
                 prereq::node_modules(&ctx.root)?;
