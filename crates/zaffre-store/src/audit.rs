@@ -85,6 +85,18 @@ pub trait AuditStore: Send + Sync {
         call: &NewProxyAudit,
     ) -> StoreResult<ProxyAuditEntry>;
 
+    /// Appends many rows at once, each stamped with the current time, in one
+    /// statement per [`BATCH_ROWS`] rows inside one transaction: all of them
+    /// are written or none. The server's audit writer batches rows this way
+    /// so that a busy proxy costs the database one write per batch, not one
+    /// per call. Rows keep their order (ids increase along `calls`).
+    async fn record_proxy_calls(&self, calls: &[(AccountId, NewProxyAudit)]) -> StoreResult<()> {
+        for (account, call) in calls {
+            self.record_proxy_call(*account, call).await?;
+        }
+        Ok(())
+    }
+
     /// Rows matching `filter`, newest first: at most `limit` rows with ids
     /// below `before` (all when `None`). `has_more` says whether older rows
     /// follow; the next page starts before the last row's id.
@@ -158,6 +170,11 @@ impl AuditRow {
     }
 }
 
+/// Most rows in one `INSERT` of [`AuditStore::record_proxy_calls`]: 17
+/// parameters a row stays well under SQLite's 32,766 and PostgreSQL's 65,535
+/// bound parameters per statement.
+pub const BATCH_ROWS: usize = 500;
+
 /// A u64 as the signed column both engines have.
 fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -201,6 +218,59 @@ macro_rules! impl_audit_store {
                 .await
                 .map_err(write_error("the audit row already exists"))?;
                 row.into_entry()
+            }
+
+            async fn record_proxy_calls(
+                &self,
+                calls: &[(AccountId, NewProxyAudit)],
+            ) -> StoreResult<()> {
+                if calls.is_empty() {
+                    return Ok(());
+                }
+                let created_at = now();
+                let insert = |chunk: &[(AccountId, NewProxyAudit)]| {
+                    let mut qb: sqlx::QueryBuilder<'static, $db> = sqlx::QueryBuilder::new(
+                        "INSERT INTO proxy_audit (account_id, created_at, installation_id, app_id, user_id, \
+                         method, scheme, host, port, path, status, duration_ms, request_bytes, response_bytes, \
+                         secure_settings_used, refusal, retries) ",
+                    );
+                    qb.push_values(chunk, |mut row, (account, call)| {
+                        row.push_bind(account.0)
+                            .push_bind(created_at)
+                            .push_bind(call.installation_id.0)
+                            .push_bind(call.app_id.0)
+                            .push_bind(call.user_id.0)
+                            .push_bind(call.method.clone())
+                            .push_bind(call.scheme.clone())
+                            .push_bind(call.host.to_ascii_lowercase())
+                            .push_bind(i32::from(call.port))
+                            .push_bind(call.path.clone())
+                            .push_bind(call.status.map(i32::from))
+                            .push_bind(signed(call.duration_ms))
+                            .push_bind(signed(call.request_bytes))
+                            .push_bind(signed(call.response_bytes))
+                            .push_bind(to_json(&call.secure_settings_used))
+                            .push_bind(call.refusal.clone())
+                            .push_bind(i32::try_from(call.retries).unwrap_or(i32::MAX));
+                    });
+                    qb
+                };
+                let unique = write_error("an audit row already exists");
+                if calls.len() <= BATCH_ROWS {
+                    // One statement is atomic by itself: no transaction needed.
+                    insert(calls).build().execute(&self.write).await.map_err(unique)?;
+                    return Ok(());
+                }
+                let mut tx = self.begin_write().await?;
+                for chunk in calls.chunks(BATCH_ROWS) {
+                    insert(chunk)
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(write_error("an audit row already exists"))?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn list_proxy_audit(

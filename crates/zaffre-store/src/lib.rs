@@ -24,7 +24,7 @@ mod connect;
 mod sql;
 
 pub use apps::AppStore;
-pub use audit::{AuditStore, NewProxyAudit, ProxyAuditEntry, ProxyAuditFilter};
+pub use audit::{AuditStore, NewProxyAudit, ProxyAuditEntry, ProxyAuditFilter, BATCH_ROWS};
 
 pub use connect::{connect, migrate, DatabaseUrl, Engine};
 

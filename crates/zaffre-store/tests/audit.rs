@@ -337,3 +337,61 @@ async fn a_refusal_without_a_status_and_with_no_settings_round_trips() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_batch_is_written_whole_in_order_and_per_account() {
+    on_each_engine(|store| async move {
+        let acme = store.create_account("acme", "Acme").await.unwrap().id;
+        let other = store.create_account("other", "Other").await.unwrap().id;
+        store.record_proxy_calls(&[]).await.unwrap();
+        let mut refused = call(2, "b.test", Some(403), Some("forbidden_target: no"));
+        refused.secure_settings_used.clear();
+        let batch = vec![
+            (acme, call(1, "A.test", Some(200), None)),
+            (other, call(1, "theirs.test", Some(200), None)),
+            (acme, refused.clone()),
+        ];
+        store.record_proxy_calls(&batch).await.unwrap();
+        let mine = list(&store, acme, &ProxyAuditFilter::default()).await;
+        let mut first = batch[0].1.clone();
+        first.host = "a.test".into();
+        // Newest first: the refusal, then the first row.
+        assert_eq!(
+            mine.iter().map(|e| e.call.clone()).collect::<Vec<_>>(),
+            vec![refused, first]
+        );
+        assert!(mine.iter().all(|e| e.account_id == acme));
+        let theirs = list(&store, other, &ProxyAuditFilter::default()).await;
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(theirs[0].call.host, "theirs.test");
+
+        // More rows than one statement takes: several statements, one transaction, order kept.
+        let many: Vec<_> = (0..BATCH_ROWS * 2 + 7)
+            .map(|i| (other, call(9, &format!("h{i}.test"), Some(200), None)))
+            .collect();
+        store.record_proxy_calls(&many).await.unwrap();
+        let nine = ProxyAuditFilter {
+            installation_id: Some(InstallationId(9)),
+            ..Default::default()
+        };
+        let mut hosts = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store
+                .list_proxy_audit(other, &nine, before, 100)
+                .await
+                .unwrap();
+            hosts.extend(page.items.iter().map(|e| e.call.host.clone()));
+            if !page.has_more {
+                break;
+            }
+            before = page.items.last().map(|e| e.id);
+        }
+        hosts.reverse();
+        let expected: Vec<String> = (0..BATCH_ROWS * 2 + 7)
+            .map(|i| format!("h{i}.test"))
+            .collect();
+        assert_eq!(hosts, expected);
+    })
+    .await;
+}
