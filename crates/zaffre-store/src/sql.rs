@@ -854,16 +854,8 @@ macro_rules! impl_store {
             fn push_ticket_filter(qb: &mut sqlx::QueryBuilder<'_, $db>, account: AccountId, f: &TicketFilter) {
                 qb.push(" FROM tickets WHERE account_id = ").push_bind(account.0);
                 if let Some(statuses) = &f.statuses {
-                    if statuses.is_empty() {
-                        qb.push(" AND 1 = 0");
-                    } else {
-                        qb.push(" AND status IN (");
-                        let mut list = qb.separated(", ");
-                        for s in statuses {
-                            list.push_bind(s.as_str());
-                        }
-                        qb.push(")");
-                    }
+                    qb.push(" AND ");
+                    Self::push_in(qb, "status", statuses.iter().map(|s| s.as_str()));
                 }
                 Self::push_optional_enum(qb, "priority", f.priorities.as_deref().map(|v| {
                     v.iter().map(|p| p.map(TicketPriority::as_str)).collect::<Vec<_>>()
@@ -877,12 +869,9 @@ macro_rules! impl_store {
                         .push(")");
                 }
                 if !f.tags_none.is_empty() {
-                    qb.push(" AND NOT EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = tickets.id AND tt.tag IN (");
-                    let mut list = qb.separated(", ");
-                    for tag in &f.tags_none {
-                        list.push_bind(tag.to_lowercase());
-                    }
-                    qb.push("))");
+                    qb.push(" AND NOT EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = tickets.id AND ");
+                    Self::push_in(qb, "tt.tag", f.tags_none.iter().map(|tag| tag.to_lowercase()));
+                    qb.push(")");
                 }
                 if let Some(r) = &f.requester {
                     Self::push_user_ref(qb, account, "requester_id", r);
@@ -922,20 +911,35 @@ macro_rules! impl_store {
                     qb.push("))");
                 }
                 if let Some(ids) = &f.ids {
-                    if ids.is_empty() {
-                        qb.push(" AND 1 = 0");
-                    } else {
-                        qb.push(" AND id IN (");
-                        let mut list = qb.separated(", ");
-                        for id in ids {
-                            list.push_bind(id.0);
-                        }
-                        qb.push(")");
-                    }
+                    qb.push(" AND ");
+                    Self::push_in(qb, "id", ids.iter().map(|id| id.0));
                 }
                 if let Some(requester) = f.visible_to_requester {
                     qb.push(" AND requester_id = ").push_bind(requester.0);
                 }
+            }
+
+            /// Appends `column IN (…)` with one bound value each, or `1 = 0`
+            /// when there are none: an empty `IN ()` is a syntax error, and
+            /// an empty list matches nothing.
+            fn push_in<'args, T>(
+                qb: &mut sqlx::QueryBuilder<'args, $db>,
+                column: &str,
+                values: impl IntoIterator<Item = T>,
+            ) where
+                T: 'args + sqlx::Encode<'args, $db> + sqlx::Type<$db>,
+            {
+                let mut values = values.into_iter().peekable();
+                if values.peek().is_none() {
+                    qb.push("1 = 0");
+                    return;
+                }
+                qb.push(format!("{column} IN ("));
+                let mut list = qb.separated(", ");
+                for v in values {
+                    list.push_bind(v);
+                }
+                qb.push(")");
             }
 
             /// Appends `column IN (…)` for a nullable enum, `None` meaning NULL.
@@ -945,19 +949,9 @@ macro_rules! impl_store {
                 allowed: Option<Vec<Option<&'static str>>>,
             ) {
                 let Some(allowed) = allowed else { return };
-                let values: Vec<&'static str> = allowed.iter().flatten().copied().collect();
                 let with_null = allowed.iter().any(Option::is_none);
                 qb.push(" AND (");
-                if values.is_empty() {
-                    qb.push("1 = 0");
-                } else {
-                    qb.push(format!("{column} IN ("));
-                    let mut list = qb.separated(", ");
-                    for v in values {
-                        list.push_bind(v);
-                    }
-                    qb.push(")");
-                }
+                Self::push_in(qb, column, allowed.into_iter().flatten());
                 if with_null {
                     qb.push(format!(" OR {column} IS NULL"));
                 }
@@ -968,16 +962,8 @@ macro_rules! impl_store {
             fn push_user_filter(qb: &mut sqlx::QueryBuilder<'_, $db>, account: AccountId, f: &UserFilter) {
                 qb.push(" FROM users WHERE account_id = ").push_bind(account.0);
                 if let Some(roles) = &f.roles {
-                    if roles.is_empty() {
-                        qb.push(" AND 1 = 0");
-                    } else {
-                        qb.push(" AND role IN (");
-                        let mut list = qb.separated(", ");
-                        for r in roles {
-                            list.push_bind(r.as_str());
-                        }
-                        qb.push(")");
-                    }
+                    qb.push(" AND ");
+                    Self::push_in(qb, "role", roles.iter().map(|r| r.as_str()));
                 }
                 if let Some(org) = f.organization_id {
                     qb.push(" AND organization_id = ").push_bind(org.0);
@@ -1118,12 +1104,9 @@ macro_rules! impl_store {
                     return Ok(Vec::new());
                 }
                 let mut qb = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", user_cols!(), " FROM users WHERE account_id = "));
-                qb.push_bind(account.0).push(" AND id IN (");
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(id.0);
-                }
-                qb.push(") ORDER BY id");
+                qb.push_bind(account.0).push(" AND ");
+                Self::push_in(&mut qb, "id", ids.iter().map(|id| id.0));
+                qb.push(" ORDER BY id");
                 let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&self.read).await?;
                 collect(rows)
             }
@@ -1782,12 +1765,9 @@ macro_rules! impl_store {
                 }
                 let mut qb =
                     sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", ticket_cols!(), " FROM tickets WHERE account_id = "));
-                qb.push_bind(account.0).push(" AND id IN (");
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(id.0);
-                }
-                qb.push(") ORDER BY id");
+                qb.push_bind(account.0).push(" AND ");
+                Self::push_in(&mut qb, "id", ids.iter().map(|id| id.0));
+                qb.push(" ORDER BY id");
                 let rows: Vec<TicketRow> = qb.build_query_as().fetch_all(&self.read).await?;
                 collect(rows)
             }
