@@ -217,7 +217,11 @@ pub async fn app_origin_gate(State(state): State<AppState>, req: Request, next: 
     if req.uri().path().starts_with(crate::apptest::PREFIX) {
         if let Some(test) = crate::apptest::for_app(&state, app_id) {
             let host = host.unwrap_or_default();
-            return harden(crate::apptest::serve(&test, req).await, &state.config, &host);
+            return harden(
+                crate::apptest::serve(&test, req).await,
+                &state.config,
+                &host,
+            );
         }
     }
     // Only what the answer needs is kept: the request (and its cookies) go no further.

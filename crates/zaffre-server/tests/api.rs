@@ -12,10 +12,10 @@ mod apps;
 mod apps_host;
 #[path = "api/bad_input.rs"]
 mod bad_input;
-#[path = "api/caches.rs"]
-mod caches;
 #[path = "api/basics.rs"]
 mod basics;
+#[path = "api/caches.rs"]
+mod caches;
 #[path = "api/dev.rs"]
 mod dev;
 #[path = "api/groups.rs"]
