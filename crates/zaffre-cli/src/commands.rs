@@ -129,7 +129,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     // The proxy refuses zaffre's own listen address: give it the port actually bound, not 0.
     config.listen = addr;
     // Built before announcing readiness: a bad proxy_ca_file stops the start with its message.
-    let state = AppState::try_new(store, config).map_err(anyhow::Error::msg)?;
+    let state = AppState::new(store, config).map_err(anyhow::Error::msg)?;
     tracing::info!(database = %engine, %addr, "zaffre is ready");
     // Tests and scripts wait for this exact line.
     println!("listening on http://{addr}");

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod handlers;
+pub mod own_addrs;
 pub mod rate_limit;
 pub mod router;
 pub mod secrets;

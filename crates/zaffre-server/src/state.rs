@@ -53,32 +53,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state for a store and a validated configuration. If the
-    /// app proxy cannot be set up as configured (an unreadable
-    /// `proxy_ca_file`), the error is logged and the proxy trusts only the
-    /// public roots; `zaffre serve` uses [`AppState::try_new`] to stop instead.
-    pub fn new(store: DynStore, config: Config) -> Self {
-        let proxy = match build_proxy(&config, ProxySetup::default()) {
-            Ok(proxy) => proxy,
-            Err(e) => {
-                tracing::error!(error = %e, "the app proxy ignores proxy_ca_file");
-                let fallback = Config {
-                    proxy_ca_file: std::path::PathBuf::new(),
-                    ..config.clone()
-                };
-                match build_proxy(&fallback, ProxySetup::default()) {
-                    Ok(proxy) => proxy,
-                    // Without extra certificates there is nothing configurable left to fail.
-                    Err(e) => panic!("{e}"),
-                }
-            }
-        };
-        Self::with_proxy(store, config, proxy)
-    }
-
-    /// Like [`AppState::new`], but a proxy that cannot be set up as
-    /// configured is an error naming the configuration key.
-    pub fn try_new(store: DynStore, config: Config) -> Result<Self, String> {
+    /// Builds the state for a store and a validated configuration. Fails
+    /// with a message naming the configuration key when the app proxy cannot
+    /// be set up as configured (an unreadable `proxy_ca_file`).
+    pub fn new(store: DynStore, config: Config) -> Result<Self, String> {
         Self::with_proxy_setup(store, config, ProxySetup::default())
     }
 

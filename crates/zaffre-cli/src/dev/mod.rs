@@ -286,7 +286,7 @@ pub async fn start(opts: DevOptions) -> Result<DevHost> {
     .await?;
 
     let database = describe_database(&config);
-    let mut state = AppState::try_new(store, config).map_err(anyhow::Error::msg)?;
+    let mut state = AppState::new(store, config).map_err(anyhow::Error::msg)?;
     if opts.https {
         // The public URL's host (`localhost`) would make the proxy refuse every
         // `localhost` upstream as "zaffre itself"; the dev host is already refused

@@ -155,7 +155,7 @@ impl TestApp {
         let state = match proxy {
             Some(setup) => AppState::with_proxy_setup(store.clone(), config, setup)
                 .expect("the app proxy builds"),
-            None => AppState::new(store.clone(), config),
+            None => AppState::new(store.clone(), config).expect("the app proxy builds"),
         };
         let stop = CancellationToken::new();
         let signal = stop.clone();
