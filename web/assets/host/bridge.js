@@ -155,8 +155,10 @@ window.addEventListener('message', (ev) => {
         emitTo(other, 'instance.registered', inst.context);
       }
     }
-    if (!inst.wrapper.hidden) {
-      // Visible at once (a sidebar, or a pane opened before its app had loaded: autoLoad false).
+    if (inst.location === 'background' || !inst.frame.closest('[hidden]')) {
+      // Visible at once (a sidebar, or a pane opened before its app had loaded: autoLoad false);
+      // not an autoHide box, a collapsed one or a hidden apps panel. Background apps are
+      // always active.
       if (inst.location === 'top_bar' || inst.location === 'nav_bar') emitLater(inst, 'pane.activated');
       emitLater(inst, 'app.activated');
     }
