@@ -126,51 +126,10 @@ pub fn run_api(args: &ApiArgs) -> Result<()> {
         bail!("--duration, --connections and --threads must be at least 1");
     }
     let root = proc::workspace_root();
-    let release = proc::target_dir(&root).join("release");
-    if !args.prebuilt {
-        println!("==== Building release binaries ====");
-        if args.server_bin.is_none() {
-            proc::run(proc::cargo().current_dir(&root).args([
-                "build",
-                "--release",
-                "-p",
-                "zaffre",
-            ]))?;
-        }
-        if cfg!(debug_assertions) {
-            // Hand over to a release build of ourselves: see the module doc.
-            proc::run(proc::cargo().current_dir(&root).args([
-                "build",
-                "--release",
-                "-p",
-                "xtask",
-            ]))?;
-            let mut cmd = Command::new(release.join("xtask"));
-            cmd.args(std::env::args_os().skip(1)).arg("--prebuilt");
-            println!("$ {}", proc::display(&cmd));
-            let status = cmd
-                .status()
-                .with_context(|| format!("starting {}", release.join("xtask").display()))?;
-            // The release build has printed its own results or error.
-            return if status.success() {
-                Ok(())
-            } else {
-                Err(proc::Reported.into())
-            };
-        }
-    }
-    let zaffre = match &args.server_bin {
-        Some(bin) => {
-            std::path::absolute(bin).with_context(|| format!("resolving {}", bin.display()))?
-        }
-        None => release.join("zaffre"),
+    let Some(zaffre) = release_programs(args.prebuilt, args.server_bin.as_deref(), true)? else {
+        // A release build of ourselves ran the benchmark and printed its results or error.
+        return Ok(());
     };
-    if !zaffre.is_file() {
-        bail!(
-            "{} is missing: build it with `cargo build --release -p zaffre`",
-            zaffre.display()
-        );
-    }
 
     let pg_url = ["ZAFFRE_BENCH_POSTGRES_URL", "ZAFFRE_TEST_POSTGRES_URL"]
         .iter()
@@ -366,6 +325,65 @@ fn bench_engine(
         server_version,
         load_before,
     })
+}
+
+/// Prepares a benchmark's programs: unless `prebuilt`, builds the release
+/// `zaffre` (when `need_zaffre` and no `server_bin` is given) and, in a debug
+/// xtask, hands the whole command over to a release build of xtask with
+/// `--prebuilt` (a debug load generator or upstream would eat the CPU being
+/// measured), answering `None` once that run has ended well. Otherwise
+/// answers the `zaffre` binary to start, checked to exist when `need_zaffre`.
+pub(crate) fn release_programs(
+    prebuilt: bool,
+    server_bin: Option<&Path>,
+    need_zaffre: bool,
+) -> Result<Option<PathBuf>> {
+    let root = proc::workspace_root();
+    let release = proc::target_dir(&root).join("release");
+    if !prebuilt {
+        println!("==== Building release binaries ====");
+        if need_zaffre && server_bin.is_none() {
+            proc::run(proc::cargo().current_dir(&root).args([
+                "build",
+                "--release",
+                "-p",
+                "zaffre",
+            ]))?;
+        }
+        if cfg!(debug_assertions) {
+            proc::run(proc::cargo().current_dir(&root).args([
+                "build",
+                "--release",
+                "-p",
+                "xtask",
+            ]))?;
+            let mut cmd = Command::new(release.join("xtask"));
+            cmd.args(std::env::args_os().skip(1)).arg("--prebuilt");
+            println!("$ {}", proc::display(&cmd));
+            let status = cmd
+                .status()
+                .with_context(|| format!("starting {}", release.join("xtask").display()))?;
+            // The release build has printed its own results or error.
+            return if status.success() {
+                Ok(None)
+            } else {
+                Err(proc::Reported.into())
+            };
+        }
+    }
+    let zaffre = match server_bin {
+        Some(bin) => {
+            std::path::absolute(bin).with_context(|| format!("resolving {}", bin.display()))?
+        }
+        None => release.join("zaffre"),
+    };
+    if need_zaffre && !zaffre.is_file() {
+        bail!(
+            "{} is missing: build it with `cargo build --release -p zaffre`",
+            zaffre.display()
+        );
+    }
+    Ok(Some(zaffre))
 }
 
 /// The 1-minute load average.

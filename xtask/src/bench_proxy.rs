@@ -134,53 +134,13 @@ pub fn run(args: &ProxyArgs) -> Result<()> {
     let mut paths = args.paths.clone();
     paths.sort();
     paths.dedup();
-    let root = proc::workspace_root();
-    let release = proc::target_dir(&root).join("release");
     let wants_zaffre = paths.contains(&PathKind::Zaffre);
-    if !args.prebuilt {
-        println!("==== Building release binaries ====");
-        if wants_zaffre && args.server_bin.is_none() {
-            proc::run(proc::cargo().current_dir(&root).args([
-                "build",
-                "--release",
-                "-p",
-                "zaffre",
-            ]))?;
-        }
-        if cfg!(debug_assertions) {
-            // A debug generator and upstream would eat the CPU being measured:
-            // hand over to a release build of ourselves (as `bench api` does).
-            proc::run(proc::cargo().current_dir(&root).args([
-                "build",
-                "--release",
-                "-p",
-                "xtask",
-            ]))?;
-            let mut cmd = Command::new(release.join("xtask"));
-            cmd.args(std::env::args_os().skip(1)).arg("--prebuilt");
-            println!("$ {}", proc::display(&cmd));
-            let status = cmd
-                .status()
-                .with_context(|| format!("starting {}", release.join("xtask").display()))?;
-            return if status.success() {
-                Ok(())
-            } else {
-                Err(proc::Reported.into())
-            };
-        }
-    }
-    let zaffre = match &args.server_bin {
-        Some(bin) => {
-            std::path::absolute(bin).with_context(|| format!("resolving {}", bin.display()))?
-        }
-        None => release.join("zaffre"),
+    let Some(zaffre) =
+        bench::release_programs(args.prebuilt, args.server_bin.as_deref(), wants_zaffre)?
+    else {
+        // A release build of ourselves ran the benchmark and printed its results or error.
+        return Ok(());
     };
-    if wants_zaffre && !zaffre.is_file() {
-        bail!(
-            "{} is missing: build it with `cargo build --release -p zaffre`",
-            zaffre.display()
-        );
-    }
     let nginx = if paths.contains(&PathKind::Nginx) {
         Some(ensure_nginx()?)
     } else {
@@ -336,7 +296,7 @@ pub fn run(args: &ProxyArgs) -> Result<()> {
         subject.stop()?;
     }
     if args.record {
-        let path = root.join("docs").join("benchmarks.md");
+        let path = proc::workspace_root().join("docs").join("benchmarks.md");
         write_record(&path, &settings, &table, &aims, &versions)?;
         println!("recorded in {}", path.display());
     }
