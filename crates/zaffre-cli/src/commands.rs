@@ -135,7 +135,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     println!("listening on http://{addr}");
     std::io::stdout().flush().ok();
 
-    zaffre_server::serve(listener, state, shutdown_signal())
+    let shutdown = async {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+    };
+    zaffre_server::serve(listener, state, shutdown)
         .await
         .context("the server failed")?;
     tracing::info!("stopped");
@@ -153,7 +157,9 @@ fn admin_email(first: &bootstrap::FirstStart) -> String {
         .to_lowercase()
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or (on Unix) SIGTERM: the end of `zaffre serve` and
+/// `zaffre dev`.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -172,7 +178,6 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
 }
 
 async fn create_user(args: UserCreateArgs) -> Result<()> {

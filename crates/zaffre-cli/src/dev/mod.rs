@@ -187,7 +187,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
     }
     out("Watching the app folders for changes. Ctrl-C stops.");
     tokio::select! {
-        () = shutdown_signal() => {}
+        () = crate::commands::shutdown_signal() => {}
         result = host.wait() => return result,
     }
     out("stopping");
@@ -752,26 +752,5 @@ fn open_browser(url: &str, out: &Printer) {
         Err(_) => out(&format!(
             "--open: {opener} is not available; open the link yourself"
         )),
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }
