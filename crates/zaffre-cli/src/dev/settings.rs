@@ -62,7 +62,10 @@ pub fn parse_flags(flags: &[String]) -> Result<Vec<(String, String)>> {
             Some((name, value)) if !name.trim().is_empty() => {
                 Ok((name.trim().to_owned(), value.to_owned()))
             }
-            _ => bail!("--setting {f:?}: write it as name=value"),
+            // The flag is not echoed: without its `=` it may be a secure value.
+            _ => bail!(
+                "a --setting flag is not name=value (the flag is not shown: it may hold a secret)"
+            ),
         })
         .collect()
 }
@@ -223,4 +226,30 @@ pub fn describe(
         });
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_split_at_the_first_equals_sign() {
+        let flags = vec!["token=a=b".to_owned(), " subdomain =acme".to_owned()];
+        assert_eq!(
+            parse_flags(&flags).unwrap(),
+            vec![
+                ("token".to_owned(), "a=b".to_owned()),
+                ("subdomain".to_owned(), "acme".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_malformed_flag_is_refused_without_echoing_it() {
+        for flag in ["api_key:hunter2-secret", "=hunter2-secret"] {
+            let e = parse_flags(&[flag.to_owned()]).unwrap_err().to_string();
+            assert!(e.contains("name=value"), "{e}");
+            assert!(!e.contains("hunter2"), "the error repeats the flag: {e}");
+        }
+    }
 }
