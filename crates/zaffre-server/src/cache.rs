@@ -46,8 +46,9 @@ const MAX_ACCOUNTS: usize = 1_000;
 const MAX_TOKENS: usize = 10_000;
 
 /// A map whose entries expire, with a generation number so that a value read
-/// from the store before an invalidation is not stored after it.
-struct TtlMap<K, V> {
+/// from the store before an invalidation is not stored after it. Also used by
+/// the proxy's installation contexts ([`crate::api::proxy`]).
+pub(crate) struct TtlMap<K, V> {
     ttl: Duration,
     max_entries: usize,
     inner: RwLock<Inner<K, V>>,
@@ -60,7 +61,7 @@ struct Inner<K, V> {
 }
 
 impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
-    fn new(ttl: Duration, max_entries: usize) -> Self {
+    pub(crate) fn new(ttl: Duration, max_entries: usize) -> Self {
         TtlMap {
             ttl,
             max_entries,
@@ -72,7 +73,7 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
     }
 
     /// The fresh value for `key`, if any.
-    fn get(&self, key: &K) -> Option<V> {
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         inner
             .entries
@@ -82,7 +83,7 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
     }
 
     /// Call before asking the store; pass the result to [`TtlMap::insert`].
-    fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.inner
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -91,7 +92,7 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
 
     /// Stores a value the store gave when asked at `asked`, unless something
     /// was invalidated since `generation` was taken.
-    fn insert(&self, key: K, value: V, generation: u64, asked: Instant) {
+    pub(crate) fn insert(&self, key: K, value: V, generation: u64, asked: Instant) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if inner.generation != generation {
             return;
@@ -107,7 +108,7 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
     }
 
     /// Drops every entry `doomed` picks and makes reads in flight unstorable.
-    fn invalidate(&self, mut doomed: impl FnMut(&K, &V) -> bool) {
+    pub(crate) fn invalidate(&self, mut doomed: impl FnMut(&K, &V) -> bool) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         inner.generation = inner.generation.wrapping_add(1);
         inner.entries.retain(|k, (v, _)| !doomed(k, v));

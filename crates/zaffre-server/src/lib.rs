@@ -34,21 +34,25 @@ pub use state::AppState;
 use tokio::net::TcpListener;
 
 /// Serves `state` on `listener` until `shutdown` resolves, then ends event
-/// streams and waits for in-flight requests to finish.
+/// streams, waits for in-flight requests to finish and writes the proxy
+/// audit rows still queued.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let token = state.shutdown.clone();
+    let audit = state.audit_writer.clone();
     let router = build_router(state);
     let signal = async move {
         shutdown.await;
         token.cancel();
     };
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(signal)
-        .await
+        .await;
+    audit.close().await;
+    served
 }
 
 /// [`serve`] over TLS (`zaffre dev --https`): the same router and graceful
@@ -60,12 +64,15 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let token = state.shutdown.clone();
+    let audit = state.audit_writer.clone();
     let router = build_router(state);
     let signal = async move {
         shutdown.await;
         token.cancel();
     };
-    axum::serve(tls::TlsListener::new(listener, tls)?, router)
+    let served = axum::serve(tls::TlsListener::new(listener, tls)?, router)
         .with_graceful_shutdown(signal)
-        .await
+        .await;
+    audit.close().await;
+    served
 }

@@ -45,6 +45,12 @@ pub struct AppState {
     pub proxy_limiter: RateLimiter,
     /// Proxied calls in flight, per installation (`proxy_max_concurrent`).
     pub proxy_in_flight: ConcurrencyLimiter,
+    /// Each installation's proxy context, for a few seconds
+    /// ([`crate::api::proxy::ProxyContextCache`]).
+    pub proxy_contexts: crate::api::proxy::ProxyContextCache,
+    /// Writes the proxy's audit rows in batches, off the request path
+    /// ([`crate::api::proxy::AuditWriter`]); [`crate::serve`] flushes it.
+    pub audit_writer: crate::api::proxy::AuditWriter,
     /// Development mode (`zaffre dev`); `None` under `zaffre serve`.
     pub dev: Option<Arc<crate::dev::DevState>>,
     /// A headless test run (`zaffre test`, [`crate::apptest`]). A slot shared
@@ -77,6 +83,8 @@ impl AppState {
             proxy: Arc::new(proxy),
             proxy_limiter: RateLimiter::new(config.proxy_rate_per_minute),
             proxy_in_flight: ConcurrencyLimiter::new(config.proxy_max_concurrent),
+            proxy_contexts: crate::api::proxy::ProxyContextCache::default(),
+            audit_writer: crate::api::proxy::AuditWriter::new(store.clone()),
             secrets,
             store,
             limiter: RateLimiter::new(config.rate_limit_per_minute),

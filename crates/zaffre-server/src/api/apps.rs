@@ -377,7 +377,10 @@ pub async fn update_app(
     state.store.get_app(caller.account, id).await?;
     let body = body_object(&body, "app")?;
     let (upload, new) = app_from_upload(&state, &caller, body).await?;
-    let app = state.store.update_app(caller.account, id, &new).await?;
+    let app = state.store.update_app(caller.account, id, &new).await;
+    // The proxy's cached contexts hold the manifest (whitelist, scopes).
+    state.proxy_contexts.invalidate_account(caller.account);
+    let app = app?;
     if let Err(e) = state.store.delete_upload(caller.account, upload).await {
         tracing::warn!(upload.id = %upload, error = %e, "could not remove a used upload");
     }
@@ -545,7 +548,9 @@ pub async fn delete_app(
     {
         remove_requirements(&state, &caller, i.id).await?;
     }
-    state.store.delete_app(caller.account, id).await?;
+    let deleted = state.store.delete_app(caller.account, id).await;
+    state.proxy_contexts.invalidate_account(caller.account);
+    deleted?;
     tracing::info!(app.id = %id, by = %caller.user.id, "app deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -811,6 +816,7 @@ pub async fn install_app(
         // Ticket reads on this node show the requirements' fields at once.
         state.field_cache.invalidate(account);
     }
+    state.proxy_contexts.invalidate_account(account);
     let installation = installation.map_err(|e| match e {
         StoreError::Conflict(text) => ApiError::invalid("app_id", format!("app_id: {text}")),
         other => other.into(),
@@ -881,6 +887,9 @@ pub async fn change_installation(
     enabled: Option<bool>,
 ) -> ApiResult<(zaffre_domain::apps::Installation, InstallationPatch)> {
     let id = current.id;
+    // `zaffre dev` writes the app just before calling this: its proxy
+    // contexts go now, even if the settings below are refused.
+    state.proxy_contexts.invalidate_account(account);
     let mut patch = InstallationPatch {
         enabled,
         ..InstallationPatch::default()
@@ -899,11 +908,10 @@ pub async fn change_installation(
             .map(|(name, value)| state.secrets.seal(account, id, name, value))
             .collect::<Result<_, _>>()?;
     }
-    let updated = state
-        .store
-        .update_installation(account, id, &patch)
-        .await?;
-    Ok((updated, patch))
+    let updated = state.store.update_installation(account, id, &patch).await;
+    // A disabled installation or a changed setting applies to the very next proxied call.
+    state.proxy_contexts.invalidate_account(account);
+    Ok((updated?, patch))
 }
 
 /// `DELETE /api/v2/apps/installations/{id}.json`: uninstalls.
@@ -928,7 +936,9 @@ pub async fn delete_installation(
     let id = InstallationId(id);
     state.store.get_installation(caller.account, id).await?;
     remove_requirements(&state, &caller, id).await?;
-    state.store.delete_installation(caller.account, id).await?;
+    let deleted = state.store.delete_installation(caller.account, id).await;
+    state.proxy_contexts.invalidate_account(caller.account);
+    deleted?;
     tracing::info!(installation.id = %id, by = %caller.user.id, "app uninstalled");
     Ok(StatusCode::NO_CONTENT)
 }

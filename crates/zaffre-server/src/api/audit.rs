@@ -3,7 +3,9 @@
 //! same rows as JSON lines, for export).
 //!
 //! Rows are written by [`crate::api::proxy`], one per proxied call, refusals
-//! included. They carry setting names, never values, and paths without their
+//! included, in batches off the request path
+//! ([`crate::api::proxy::AuditWriter`]); both endpoints first wait for the
+//! rows queued on this node, so they list every call made on it so far. They carry setting names, never values, and paths without their
 //! query strings, so showing or exporting them reveals no secret.
 //!
 //! Filters (all optional, combined with AND): `installation_id`, `app_id`,
@@ -69,6 +71,8 @@ pub async fn list_audit(
     uri: Uri,
 ) -> ApiResult<Json<Value>> {
     let filter = parse_filter(uri.query())?;
+    // Rows are written in the background: show every call made on this node so far.
+    state.audit_writer.flush().await;
     let (size, after) = match PageRequest::from_query(uri.query())? {
         PageRequest::Cursor { size, after } => (size, after),
         PageRequest::Offset { page: 1, per_page } => (per_page, None),
@@ -115,6 +119,8 @@ pub async fn export_audit(
     uri: Uri,
 ) -> ApiResult<Response> {
     let filter = parse_filter(uri.query())?;
+    // Rows are written in the background: show every call made on this node so far.
+    state.audit_writer.flush().await;
     // The first chunk is read before answering, so a database failure is a
     // proper error response rather than a truncated stream.
     let first = state

@@ -797,3 +797,189 @@ async fn the_audit_log_filters_pages_and_exports_for_admins_only() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------- caching and the audit writer
+
+#[tokio::test]
+async fn apps_api_changes_apply_to_the_very_next_call() {
+    on_each_engine(no_tweak, |app, upstream| async move {
+        let id = install(&app).await;
+        let installation = format!("/api/v2/apps/installations/{id}.json");
+        let seen_token = |upstream: &Upstream| {
+            upstream.requests().last().unwrap().headers["authorization"].clone()
+        };
+        let (status, _, text) = proxy(&app, id, secure_options(&upstream, "/ok")).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(seen_token(&upstream), format!("Bearer {SECRET}"));
+
+        // A new secure value: the cached context is dropped by the write.
+        let (status, body) = app
+            .write(
+                &app.admin,
+                Method::PUT,
+                &installation,
+                &json!({"settings": {"api_token": "zaffre-canary-rotated"}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _, text) = proxy(&app, id, secure_options(&upstream, "/ok")).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(seen_token(&upstream), "Bearer zaffre-canary-rotated");
+
+        // Disabled: refused at once, though the installation was cached enabled a moment ago.
+        let (status, _) = app
+            .write(
+                &app.admin,
+                Method::PUT,
+                &installation,
+                &json!({"enabled": false}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let calls = upstream.requests().len();
+        let (status, _, text) = proxy(&app, id, secure_options(&upstream, "/ok")).await;
+        assert_eq!(status, 403, "{text}");
+        assert!(text.contains("installation_disabled"), "{text}");
+        assert_eq!(upstream.requests().len(), calls);
+
+        let (status, _) = app
+            .write(
+                &app.admin,
+                Method::PUT,
+                &installation,
+                &json!({"enabled": true}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, _, text) = proxy(&app, id, secure_options(&upstream, "/ok")).await;
+        assert_eq!(status, 200, "{text}");
+
+        // Uninstalled: gone at once.
+        let (status, _) = app
+            .write(&app.admin, Method::DELETE, &installation, &json!({}))
+            .await;
+        assert_eq!(status, 204);
+        let (status, _, text) = proxy(&app, id, secure_options(&upstream, "/ok")).await;
+        assert_eq!(status, 404, "{text}");
+        assert_eq!(upstream.requests().len(), calls + 1);
+    })
+    .await;
+}
+
+/// Every row of the account, counted through the store.
+async fn stored_rows(app: &TestApp, installation: i64) -> usize {
+    let filter = zaffre_store::ProxyAuditFilter {
+        installation_id: Some(zaffre_domain::InstallationId(installation)),
+        ..Default::default()
+    };
+    let (mut count, mut before) = (0, None);
+    loop {
+        let page = app
+            .store
+            .list_proxy_audit(app.account, &filter, before, 1000)
+            .await
+            .expect("list");
+        count += page.items.len();
+        if !page.has_more {
+            return count;
+        }
+        before = page.items.last().map(|e| e.id);
+    }
+}
+
+fn audit_row(installation: i64, n: usize) -> zaffre_store::NewProxyAudit {
+    zaffre_store::NewProxyAudit {
+        installation_id: zaffre_domain::InstallationId(installation),
+        app_id: zaffre_domain::AppId(1),
+        user_id: zaffre_domain::UserId(1),
+        method: "GET".into(),
+        scheme: "https".into(),
+        host: format!("h{n}.test"),
+        port: 443,
+        path: "/".into(),
+        status: Some(200),
+        duration_ms: 1,
+        request_bytes: 0,
+        response_bytes: 2,
+        secure_settings_used: vec![],
+        refusal: None,
+        retries: 0,
+    }
+}
+
+#[tokio::test]
+async fn the_audit_writer_loses_nothing_when_full_or_closed() {
+    on_each_engine(no_tweak, |app, _upstream| async move {
+        use zaffre_server::api::proxy::{AuditWriter, QUEUE_ROWS};
+        let writer = AuditWriter::new(app.store.clone());
+        // More rows than the queue holds, from many tasks at once: senders wait for room.
+        let total = QUEUE_ROWS + 1000;
+        let tasks: Vec<_> = (0..8)
+            .map(|t| {
+                let writer = writer.clone();
+                let account = app.account;
+                tokio::spawn(async move {
+                    for n in (t..total).step_by(8) {
+                        writer.record(account, audit_row(77, n)).await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        writer.close().await;
+        assert_eq!(stored_rows(&app, 77).await, total);
+        // After closing, a row is written directly rather than queued for nobody.
+        writer.record(app.account, audit_row(77, 0)).await;
+        assert_eq!(stored_rows(&app, 77).await, total + 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_writes_the_queued_audit_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("zaffre.db").display());
+    let store = zaffre_store::connect(&url).await.unwrap();
+    let account = store.create_account("acme", "Acme").await.unwrap().id;
+    let state = zaffre_server::AppState::with_proxy_setup(
+        store.clone(),
+        zaffre_server::Config::default(),
+        ProxySetup::default(),
+    )
+    .expect("state");
+    let writer = state.audit_writer.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stop = Arc::new(Notify::new());
+    let signal = stop.clone();
+    let server = tokio::spawn(zaffre_server::serve(listener, state, async move {
+        signal.notified().await
+    }));
+    // Several batches' worth, all queued (the queue holds them) before the
+    // signal: without the flush in serve, most would still be waiting when it returned.
+    let queued = 3000;
+    assert!(queued < zaffre_server::api::proxy::QUEUE_ROWS);
+    for n in 0..queued {
+        writer.record(account, audit_row(5, n)).await;
+    }
+    stop.notify_one();
+    server.await.unwrap().unwrap();
+    let mut count = 0;
+    let mut before = None;
+    loop {
+        let page = store
+            .list_proxy_audit(account, &Default::default(), before, 1000)
+            .await
+            .unwrap();
+        count += page.items.len();
+        if !page.has_more {
+            break;
+        }
+        before = page.items.last().map(|e| e.id);
+    }
+    assert_eq!(
+        count, queued,
+        "every queued row is written before serve returns"
+    );
+}

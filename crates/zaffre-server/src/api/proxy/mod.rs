@@ -12,14 +12,18 @@
 //! CSRF token, like every browser write, or an API token); another account's
 //! installation is a 404, end-users get 403, anonymous callers 401.
 //!
-//! **What happens**, in order: the installation must exist and be enabled;
-//! the installation's limits are taken (`proxy_max_concurrent` in flight,
-//! `proxy_rate_per_minute`), else 429 with `Retry-After` and `RateLimit-*`;
-//! the options are read ([`AppRequest::from_options`]); the context is built
-//! ([`context`]: plain settings, secure settings opened with the server's
-//! key, the manifest's scopes and `domainWhitelist`); the proxy runs; one
-//! audit row is written ([`crate::api::audit`]) for every outcome past the
-//! lookup, refusals included.
+//! **What happens**, in order: the installation and its context are looked
+//! up ([`cache`]: the installation, plain settings, secure settings opened
+//! with the server's key, the manifest's scopes and `domainWhitelist`, the
+//! account's subdomain; reused for up to [`PROXY_CONTEXT_TTL`], dropped at
+//! once by any app or installation write on this node); the installation
+//! must be enabled; the installation's limits are taken
+//! (`proxy_max_concurrent` in flight, `proxy_rate_per_minute`), else 429
+//! with `Retry-After` and `RateLimit-*`; the options are read
+//! ([`AppRequest::from_options`]); the proxy runs; one audit row is queued
+//! ([`writer`], written in batches off the request path; read by
+//! [`crate::api::audit`]) for every outcome past the lookup, refusals
+//! included.
 //!
 //! **Replies.** When the upstream answered (whatever its status):
 //! `200 {"status", "statusText", "headers": {name: value}, "body", "retries"}`.
@@ -29,13 +33,16 @@
 //! `403 … is not a proxyable URI`). Every reply carries the installation's
 //! `RateLimit-*` headers.
 //!
-//! Secure values exist only inside [`InstallationContext`] for the duration
-//! of the call: no reply, log line or audit row carries one (the proxy masks
+//! Secure values exist only inside [`zaffre_proxy::InstallationContext`]s
+//! (the cached one and the call's copy), as setting values whose `Debug`
+//! prints `[redacted]`: no reply, log line or audit row carries one (the proxy masks
 //! them in its audit record and refusal messages; this module logs ids,
 //! statuses and codes only).
 
+mod cache;
 mod context;
 mod setup;
+mod writer;
 
 use std::time::Duration;
 
@@ -46,13 +53,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
-use zaffre_domain::apps::{Installation, SecretValue};
+use zaffre_domain::apps::Installation;
 use zaffre_domain::InstallationId;
-use zaffre_proxy::{AppRequest, AuditRecord, InstallationContext, UpstreamResponse};
+use zaffre_proxy::{AppRequest, AuditRecord, UpstreamResponse};
 use zaffre_store::NewProxyAudit;
 
+pub use cache::{ProxyContextCache, ProxyEntry, PROXY_CONTEXT_TTL};
 pub use context::{installation_context, ContextParts};
 pub use setup::{build_proxy, proxy_config, ProxySetup};
+pub use writer::{AuditWriter, QUEUE_ROWS};
 
 use crate::api::people::Staff;
 use crate::api::tickets::IdPath;
@@ -104,15 +113,16 @@ pub async fn proxy_request(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let installation = state
-        .store
-        .get_installation(caller.account, InstallationId(id))
+    let entry = state
+        .proxy_contexts
+        .get(&state, caller.account, InstallationId(id))
         .await?;
+    let installation = &entry.installation;
     let options = options_of(&body)?;
     let call = Call {
         state: &state,
         caller: &caller,
-        installation: &installation,
+        installation,
     };
     if !installation.enabled {
         let refusal = ApiError::ProxyRefused {
@@ -161,7 +171,9 @@ pub async fn proxy_request(
             return Ok(call.with_rate_headers(refusal.into_response(), decision));
         }
     };
-    let context = call.context().await?;
+    // The cached context with this call's user; the clone lives for the call only.
+    let mut context = entry.context.clone();
+    context.user_id = caller.user.id.get();
     let outcome = state.proxy.send(request, &context).await;
     drop(context);
     let response = match outcome.result {
@@ -275,42 +287,6 @@ impl Call<'_> {
         response
     }
 
-    /// The proxy's view of the installation, with its secure settings opened.
-    async fn context(&self) -> ApiResult<InstallationContext> {
-        let i = self.installation;
-        let account = self.caller.account;
-        let app = self.state.store.get_app(account, i.app_id).await?;
-        let manifest = zaffre_manifest::json::parse(&app.manifest)
-            .ok()
-            .and_then(|parsed| zaffre_manifest::Manifest::from_json(&parsed.value))
-            .ok_or_else(|| {
-                ApiError::Internal(format!("app {} has an unreadable manifest", app.id))
-            })?;
-        let subdomain = self.state.store.get_account(account).await?.subdomain;
-        let sealed = self
-            .state
-            .store
-            .get_installation_secrets(account, i.id)
-            .await?;
-        let secrets = sealed
-            .iter()
-            .map(|s| {
-                let value: SecretValue = self.state.secrets.open(account, i.id, s)?;
-                Ok((s.name.clone(), value))
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        Ok(installation_context(ContextParts {
-            account_id: account.get(),
-            account_subdomain: &subdomain,
-            installation_id: i.id.get(),
-            app_id: i.app_id.get(),
-            user_id: self.caller.user.id.get(),
-            manifest: &manifest,
-            plain_settings: &i.settings,
-            secrets,
-        }))
-    }
-
     /// Writes the audit row of a call the proxy ran. When the proxy refused
     /// it before settling a target (a URL or address refused while checking),
     /// its record has no target; the options' URL is recorded instead, which
@@ -383,16 +359,12 @@ impl Call<'_> {
             duration_ms = row.duration_ms,
             "proxied call"
         );
-        // The call has happened (or been refused) either way: a failed write
-        // is logged loudly and the app still gets its answer.
-        if let Err(e) = self
-            .state
-            .store
-            .record_proxy_call(self.caller.account, &row)
-            .await
-        {
-            tracing::error!(installation.id = %self.installation.id, error = %e, "could not write the proxy audit row");
-        }
+        // Written in the background, in batches ([`writer`]); this waits only
+        // when the queue is full. A failed write is logged there.
+        self.state
+            .audit_writer
+            .record(self.caller.account, row)
+            .await;
     }
 }
 
