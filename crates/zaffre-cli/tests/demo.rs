@@ -6,31 +6,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use zaffre_cli::demo;
 use zaffre_domain::search::{Page, TicketFilter, TicketSort};
-use zaffre_domain::{Account, AuditEvent, FieldType, NewUser, Role, TicketStatus, User};
+use zaffre_domain::{Account, AuditEvent, FieldType, TicketStatus, User};
 use zaffre_store::DynStore;
+
+mod common;
 
 /// A new SQLite database with an account, its system fields and an admin.
 async fn fresh_account() -> (tempfile::TempDir, DynStore, Account, User) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = zaffre_store::connect(&url).await.unwrap();
-    let account = store.create_account("demo", "Demo").await.unwrap();
-    store.ensure_system_fields(account.id).await.unwrap();
-    let admin = store
-        .create_user(
-            account.id,
-            &NewUser {
-                name: "Admin".into(),
-                email: "admin@example.com".into(),
-                role: Role::Admin,
-                organization_id: None,
-                time_zone: "UTC".into(),
-                locale: "en-US".into(),
-                password_hash: None,
-            },
-        )
-        .await
-        .unwrap();
+    let (store, account, admin) = common::fresh_account(dir.path(), "demo").await;
     (dir, store, account, admin)
 }
 

@@ -8,33 +8,15 @@ use std::path::{Path, PathBuf};
 use zaffre_cli::fixtures::{self, FixtureSummary};
 use zaffre_domain::search::{Page, TicketFilter, TicketSort, UserFilter};
 use zaffre_domain::{
-    Account, FieldType, NewGroup, NewUser, Role, Ticket, TicketPriority, TicketStatus, TicketType,
-    User,
+    Account, FieldType, NewGroup, Role, Ticket, TicketPriority, TicketStatus, TicketType, User,
 };
 use zaffre_store::DynStore;
 
+mod common;
+
 /// A new SQLite database with an account, its system fields and an admin, as first start makes it.
 async fn fresh_account(dir: &Path) -> (DynStore, Account, User) {
-    let url = format!("sqlite://{}", dir.join("t.db").display());
-    let store = zaffre_store::connect(&url).await.unwrap();
-    let account = store.create_account("fx", "Fixtures").await.unwrap();
-    store.ensure_system_fields(account.id).await.unwrap();
-    let admin = store
-        .create_user(
-            account.id,
-            &NewUser {
-                name: "Admin".into(),
-                email: "admin@example.com".into(),
-                role: Role::Admin,
-                organization_id: None,
-                time_zone: "UTC".into(),
-                locale: "en-US".into(),
-                password_hash: None,
-            },
-        )
-        .await
-        .unwrap();
-    (store, account, admin)
+    common::fresh_account(dir, "fx").await
 }
 
 fn example(name: &str) -> PathBuf {
