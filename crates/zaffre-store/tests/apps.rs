@@ -2,47 +2,12 @@
 //! always, PostgreSQL when `ZAFFRE_TEST_POSTGRES_URL` is set (on a database
 //! created for the test and dropped after it), as in `conformance.rs`.
 
-use std::future::Future;
-
 use serde_json::{json, Map, Value};
 use zaffre_domain::apps::*;
 use zaffre_domain::*;
 use zaffre_store::*;
 
-const POSTGRES_ENV: &str = "ZAFFRE_TEST_POSTGRES_URL";
-
-/// Runs `test` on a fresh SQLite file, then on a fresh PostgreSQL database when configured.
-async fn on_each_engine<F, Fut>(test: F)
-where
-    F: Fn(DynStore) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("zaffre.db").display());
-    test(connect(&url).await.expect("open SQLite")).await;
-
-    let Ok(base) = std::env::var(POSTGRES_ENV) else {
-        eprintln!("{POSTGRES_ENV} is not set: PostgreSQL not run");
-        return;
-    };
-    use sqlx::{Connection, Executor};
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but PostgreSQL is unreachable: {e}"));
-    let name = format!("zaffre_apps_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create database");
-    let mut url = url::Url::parse(&base).expect("url");
-    url.set_path(&name);
-    let store = connect(url.as_str()).await.expect("open PostgreSQL");
-    test(store.clone()).await;
-    drop(store);
-    let _ = admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await;
-}
+mod common;
 
 fn new_app(name: &str, single_install: bool, files: &[(&str, &[u8])]) -> NewApp {
     NewApp {
@@ -88,7 +53,7 @@ async fn accounts(store: &DynStore) -> (AccountId, AccountId) {
 
 #[tokio::test]
 async fn uploads_apps_and_files() {
-    on_each_engine(|store: DynStore| async move {
+    common::on_each_engine("zaffre_apps", |store: DynStore| async move {
         let (a, b) = accounts(&store).await;
         let up = store.create_upload(a, b"PK\x03\x04zip").await.unwrap();
         assert_eq!(store.get_upload(a, up).await.unwrap(), b"PK\x03\x04zip");
@@ -175,7 +140,7 @@ async fn uploads_apps_and_files() {
 
 #[tokio::test]
 async fn installations_secrets_and_requirements() {
-    on_each_engine(|store: DynStore| async move {
+    common::on_each_engine("zaffre_apps", |store: DynStore| async move {
         let (a, b) = accounts(&store).await;
         let app = store
             .create_app(a, &new_app("App", false, &[("manifest.json", b"{}")]))

@@ -2,46 +2,11 @@
 //! engines: SQLite always, PostgreSQL when `ZAFFRE_TEST_POSTGRES_URL` is set
 //! (on a database created for the test and dropped after it).
 
-use std::future::Future;
-
 use chrono::{Duration, Utc};
 use zaffre_domain::*;
 use zaffre_store::*;
 
-const POSTGRES_ENV: &str = "ZAFFRE_TEST_POSTGRES_URL";
-
-/// Runs `test` on a fresh SQLite file, then on a fresh PostgreSQL database when configured.
-async fn on_each_engine<F, Fut>(test: F)
-where
-    F: Fn(DynStore) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("zaffre.db").display());
-    test(connect(&url).await.expect("open SQLite")).await;
-
-    let Ok(base) = std::env::var(POSTGRES_ENV) else {
-        eprintln!("{POSTGRES_ENV} is not set: PostgreSQL not run");
-        return;
-    };
-    use sqlx::{Connection, Executor};
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but PostgreSQL is unreachable: {e}"));
-    let name = format!("zaffre_audit_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create database");
-    let mut url = url::Url::parse(&base).expect("url");
-    url.set_path(&name);
-    let store = connect(url.as_str()).await.expect("open PostgreSQL");
-    test(store.clone()).await;
-    drop(store);
-    let _ = admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await;
-}
+mod common;
 
 fn call(
     installation: i64,
@@ -86,7 +51,7 @@ fn ids(entries: &[ProxyAuditEntry]) -> Vec<ProxyAuditId> {
 
 #[tokio::test]
 async fn a_recorded_call_reads_back_exactly() {
-    on_each_engine(|store| async move {
+    common::on_each_engine("zaffre_audit", |store| async move {
         let account = store.create_account("acme", "Acme").await.unwrap().id;
         let before = Utc::now() - Duration::seconds(1);
         let mut given = call(1, "API.Example.com", Some(201), None);
@@ -104,7 +69,7 @@ async fn a_recorded_call_reads_back_exactly() {
 
 #[tokio::test]
 async fn rows_are_scoped_by_account() {
-    on_each_engine(|store| async move {
+    common::on_each_engine("zaffre_audit", |store| async move {
         let acme = store.create_account("acme", "Acme").await.unwrap().id;
         let other = store.create_account("other", "Other").await.unwrap().id;
         store
@@ -133,7 +98,7 @@ async fn rows_are_scoped_by_account() {
 
 #[tokio::test]
 async fn every_filter_narrows_the_list() {
-    on_each_engine(|store| async move {
+    common::on_each_engine("zaffre_audit", |store| async move {
         let account = store.create_account("acme", "Acme").await.unwrap().id;
         let ok = store
             .record_proxy_call(account, &call(1, "a.test", Some(200), None))
@@ -255,7 +220,7 @@ async fn every_filter_narrows_the_list() {
 
 #[tokio::test]
 async fn since_is_inclusive_and_until_exclusive_at_the_row_time() {
-    on_each_engine(|store| async move {
+    common::on_each_engine("zaffre_audit", |store| async move {
         let account = store.create_account("acme", "Acme").await.unwrap().id;
         let row = store
             .record_proxy_call(account, &call(1, "a.test", Some(200), None))
@@ -278,7 +243,7 @@ async fn since_is_inclusive_and_until_exclusive_at_the_row_time() {
 
 #[tokio::test]
 async fn pages_go_from_newest_to_oldest_without_gaps() {
-    on_each_engine(|store| async move {
+    common::on_each_engine("zaffre_audit", |store| async move {
         let account = store.create_account("acme", "Acme").await.unwrap().id;
         let mut written = Vec::new();
         for i in 0..5 {
@@ -316,7 +281,7 @@ async fn pages_go_from_newest_to_oldest_without_gaps() {
 
 #[tokio::test]
 async fn a_refusal_without_a_status_and_with_no_settings_round_trips() {
-    on_each_engine(|store| async move {
+    common::on_each_engine("zaffre_audit", |store| async move {
         let account = store.create_account("acme", "Acme").await.unwrap().id;
         let mut given = call(3, "", None, Some("the URL could not be parsed"));
         given.secure_settings_used.clear();
@@ -340,7 +305,7 @@ async fn a_refusal_without_a_status_and_with_no_settings_round_trips() {
 
 #[tokio::test]
 async fn a_batch_is_written_whole_in_order_and_per_account() {
-    on_each_engine(|store| async move {
+    common::on_each_engine("zaffre_audit", |store| async move {
         let acme = store.create_account("acme", "Acme").await.unwrap().id;
         let other = store.create_account("other", "Other").await.unwrap().id;
         store.record_proxy_calls(&[]).await.unwrap();
