@@ -8,8 +8,10 @@
 //! 2. `interpolate` — **interpolate** `{{setting.NAME}}` / `{{jwt.token}}` (secure requests only, one pass,
 //!    scopes honoured) and build the outgoing request (`jwt` mints the token);
 //! 3. `check` — **check** the final URL: scheme, host, `domainWhitelist` (`whitelist`), literal addresses;
-//! 4. [`resolve`] — **resolve** the host once and `classify` every address;
-//! 5. `connect` — **connect** to exactly a checked address (TLS with rustls), pooled per checked address;
+//! 4. [`resolve`] — **resolve** the host once and `classify` every address — unless an idle pooled connection to
+//!    this scheme, host and port exists, whose address was checked when it was dialled (`connect`; its address is
+//!    classified again all the same);
+//! 5. `connect` — **connect** to exactly a checked address (TLS with rustls), pooled per scheme, host and port;
 //! 6. `send` — **send**, with the timeout and 429 retries;
 //! 7. `response` — **filter the response**: size cap, text only, hop-by-hop and `Set-Cookie` removed;
 //! 8. `audit` — the **audit record**, written for every call, refusals included, with secure values masked.
@@ -127,6 +129,20 @@ impl Proxy {
         ProxyOutcome { result, audit }
     }
 
+    /// An idle pooled connection for `name` (see [`connect::Connector::checkout_for_name`] for why it needs no
+    /// new lookup), provided its address still passes [`check_addr`]. It always does (the configuration it was
+    /// checked against cannot change), but the check is cheap and keeps the rule "classified on every call"
+    /// literally true.
+    fn pooled_for_name(&self, target: &check::Target, name: &str) -> Option<connect::Connection> {
+        let connection = self
+            .connector
+            .checkout_for_name(target.https, name, target.port)?;
+        match check_addr(connection.key.addr, &self.config) {
+            Ok(()) => Some(connection),
+            Err(_) => None,
+        }
+    }
+
     async fn run(
         &self,
         request: &AppRequest,
@@ -146,39 +162,47 @@ impl Proxy {
         let target = check::check_target(&out, request.secure, installation, &self.config)?;
         audit::record_target(audit, &target, masker);
 
-        // 4. resolve once, classify every answer
+        // 4. resolve once, classify every answer; or take an idle connection to an address checked earlier
+        let mut pooled = None;
         let addrs: Vec<SocketAddr> = match &target.host {
             TargetHost::Ip(ip) => vec![SocketAddr::new(*ip, target.port)],
-            TargetHost::Name(name) => {
-                let answer = self.resolver.resolve(name).await.map_err(|e| {
-                    tracing::debug!(error = %e, "resolution failed");
-                    Refusal::new(
-                        RefusalCode::ResolveFailed,
-                        format!("{display_url}: the host name did not resolve"),
-                    )
-                })?;
-                if answer.is_empty() {
-                    return Err(Refusal::new(
-                        RefusalCode::ResolveFailed,
-                        format!("{display_url}: the host name did not resolve"),
-                    ));
+            TargetHost::Name(name) => match self.pooled_for_name(&target, name) {
+                Some(connection) => {
+                    let addr = connection.key.addr;
+                    pooled = Some(connection);
+                    vec![addr]
                 }
-                let mut addrs: Vec<SocketAddr> = Vec::with_capacity(answer.len());
-                for ip in answer {
-                    let addr = SocketAddr::new(ip.to_canonical(), target.port);
-                    if let Err(why) = check_addr(addr, &self.config) {
-                        let mut refusal = not_proxyable(display_url);
-                        refusal
-                            .message
-                            .push_str(&format!(" (the host resolves to {why})"));
-                        return Err(refusal);
+                None => {
+                    let answer = self.resolver.resolve(name).await.map_err(|e| {
+                        tracing::debug!(error = %e, "resolution failed");
+                        Refusal::new(
+                            RefusalCode::ResolveFailed,
+                            format!("{display_url}: the host name did not resolve"),
+                        )
+                    })?;
+                    if answer.is_empty() {
+                        return Err(Refusal::new(
+                            RefusalCode::ResolveFailed,
+                            format!("{display_url}: the host name did not resolve"),
+                        ));
                     }
-                    if !addrs.contains(&addr) {
-                        addrs.push(addr);
+                    let mut addrs: Vec<SocketAddr> = Vec::with_capacity(answer.len());
+                    for ip in answer {
+                        let addr = SocketAddr::new(ip.to_canonical(), target.port);
+                        if let Err(why) = check_addr(addr, &self.config) {
+                            let mut refusal = not_proxyable(display_url);
+                            refusal
+                                .message
+                                .push_str(&format!(" (the host resolves to {why})"));
+                            return Err(refusal);
+                        }
+                        if !addrs.contains(&addr) {
+                            addrs.push(addr);
+                        }
                     }
+                    addrs
                 }
-                addrs
-            }
+            },
         };
         if request.secure
             && !target.https
@@ -203,8 +227,13 @@ impl Proxy {
         };
         let mut retries = 0;
         loop {
-            let exchange =
-                send::exchange(&self.connector, &prepared, self.config.max_response_bytes).await;
+            let exchange = send::exchange(
+                &self.connector,
+                &prepared,
+                pooled.take(),
+                self.config.max_response_bytes,
+            )
+            .await;
             audit.response_bytes = exchange.response_bytes;
             audit.remote_addr = exchange.remote_addr.or(audit.remote_addr);
             let mut response = exchange.response?;

@@ -1,7 +1,10 @@
 //! Stage 4, **resolve**: host names to addresses through an injectable [`Resolver`], so tests can simulate names
-//! that resolve to private addresses, mixed answers and rebinding. The proxy asks exactly once per call and dials
+//! that resolve to private addresses, mixed answers and rebinding. The proxy asks at most once per call and dials
 //! only addresses from that one answer (after every one of them has been classified), so a second, different
-//! answer can never be used.
+//! answer can never be used. It does not ask at all when an idle pooled connection to the same scheme, host and
+//! port exists: that connection's address was classified when it was dialled (see
+//! `connect::Connector::checkout_for_name`), and a lookup is made again at least every
+//! `connect::REUSE_WITHOUT_LOOKUP` per connection.
 
 use std::io;
 use std::net::IpAddr;

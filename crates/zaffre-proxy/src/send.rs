@@ -84,15 +84,21 @@ fn connect_refusal(error: ConnectError) -> Refusal {
     }
 }
 
-/// One exchange: connect, send, read the body up to the cap, filter.
+/// One exchange: connect (or use `pooled`, a connection to one of `prepared.addrs` already taken from the pool),
+/// send, read the body up to the cap, filter.
 pub async fn exchange(
     connector: &Connector,
     prepared: &Prepared<'_>,
+    pooled: Option<Connection>,
     max_response_bytes: usize,
 ) -> Exchange {
     let target = prepared.target;
     let host = target.host_str();
-    let mut connection = match connector.connect(target.https, &host, prepared.addrs).await {
+    let connected = match pooled {
+        Some(connection) => Ok(connection),
+        None => connector.connect(target.https, &host, prepared.addrs).await,
+    };
+    let mut connection = match connected {
         Ok(c) => c,
         Err(e) => {
             return Exchange {
