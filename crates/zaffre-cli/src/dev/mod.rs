@@ -125,6 +125,9 @@ pub struct DevHost {
     pub state: AppState,
     /// With `--https`, the local CA's certificate (PEM) to trust.
     pub ca_pem: Option<String>,
+    /// The dev state `state.dev` was given at start (held here too, so
+    /// [`DevHost::dev`] needs no "always set" assumption).
+    dev: Arc<DevState>,
     stop: CancellationToken,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     watcher: Option<(Vec<notify::RecommendedWatcher>, tokio::task::JoinHandle<()>)>,
@@ -133,10 +136,7 @@ pub struct DevHost {
 impl DevHost {
     /// The dev state (apps, events, sign-in links).
     pub fn dev(&self) -> &Arc<DevState> {
-        self.state
-            .dev
-            .as_ref()
-            .expect("a dev host always has dev state")
+        &self.dev
     }
 
     /// A one-time sign-in URL landing on `next` (a path such as `/tickets/1`).
@@ -422,6 +422,7 @@ pub async fn start(opts: DevOptions) -> Result<DevHost> {
         ticket_id,
         state,
         ca_pem,
+        dev,
         stop,
         server,
         watcher,
