@@ -5,7 +5,6 @@
 use std::collections::{BTreeSet, HashMap};
 
 use zaffre_cli::demo;
-use zaffre_domain::search::{Page, TicketFilter, TicketSort};
 use zaffre_domain::{Account, AuditEvent, FieldType, TicketStatus, User};
 use zaffre_store::DynStore;
 
@@ -30,20 +29,7 @@ async fn seeds_a_believable_helpdesk() {
     assert!(summary.end_users >= 10, "{summary:?}");
     assert!(summary.tickets >= 25, "{summary:?}");
 
-    let tickets = store
-        .list_tickets(
-            account.id,
-            &TicketFilter::default(),
-            TicketSort::Id,
-            false,
-            Page::Offset {
-                offset: 0,
-                limit: 100,
-            },
-        )
-        .await
-        .unwrap()
-        .items;
+    let tickets = common::all_tickets(&store, &account).await;
     assert_eq!(tickets.len(), summary.tickets);
 
     let statuses: BTreeSet<TicketStatus> = tickets.iter().map(|t| t.status).collect();

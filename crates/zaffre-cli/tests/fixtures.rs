@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use zaffre_cli::fixtures::{self, FixtureSummary};
-use zaffre_domain::search::{Page, TicketFilter, TicketSort, UserFilter};
+use zaffre_domain::search::{Page, UserFilter};
 use zaffre_domain::{
     Account, FieldType, NewGroup, Role, Ticket, TicketPriority, TicketStatus, TicketType, User,
 };
@@ -23,23 +23,6 @@ fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/fixtures")
         .join(name)
-}
-
-async fn all_tickets(store: &DynStore, account: &Account) -> Vec<Ticket> {
-    store
-        .list_tickets(
-            account.id,
-            &TicketFilter::default(),
-            TicketSort::Id,
-            false,
-            Page::Offset {
-                offset: 0,
-                limit: 100,
-            },
-        )
-        .await
-        .unwrap()
-        .items
 }
 
 async fn all_users(store: &DynStore, account: &Account) -> Vec<User> {
@@ -81,7 +64,7 @@ async fn the_example_file_creates_what_it_describes() {
         ["broken-rocket", "done", "invoice"]
     );
 
-    let tickets = all_tickets(&store, &account).await;
+    let tickets = common::all_tickets(&store, &account).await;
     assert_eq!(
         tickets.iter().map(|t| t.id).collect::<Vec<_>>(),
         summary.ticket_ids
@@ -193,12 +176,12 @@ async fn yaml_and_json_give_the_same_helpdesk_with_the_same_ids() {
         t.account_id = zaffre_domain::AccountId(0);
         t
     };
-    let a: Vec<Ticket> = all_tickets(&store_a, &account_a)
+    let a: Vec<Ticket> = common::all_tickets(&store_a, &account_a)
         .await
         .into_iter()
         .map(strip)
         .collect();
-    let b: Vec<Ticket> = all_tickets(&store_b, &account_b)
+    let b: Vec<Ticket> = common::all_tickets(&store_b, &account_b)
         .await
         .into_iter()
         .map(strip)
@@ -279,7 +262,10 @@ async fn refused(name: &str, text: &str, wanted: &[&str]) {
     }
     assert!(message.contains(name), "names the file: {message}");
 
-    assert!(all_tickets(&store, &account).await.is_empty(), "{message}");
+    assert!(
+        common::all_tickets(&store, &account).await.is_empty(),
+        "{message}"
+    );
     assert_eq!(all_users(&store, &account).await.len(), 1, "{message}");
     assert_eq!(store.list_groups(account.id).await.unwrap().len(), 1);
     assert_eq!(

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use zaffre_domain::{Account, NewUser, Role, User};
+use zaffre_domain::search::{Page, TicketFilter, TicketSort};
+use zaffre_domain::{Account, NewUser, Role, Ticket, User};
 use zaffre_store::DynStore;
 
 /// A new SQLite database under `dir` with an account (`subdomain`), its
@@ -29,4 +30,22 @@ pub async fn fresh_account(dir: &Path, subdomain: &str) -> (DynStore, Account, U
         .await
         .unwrap();
     (store, account, admin)
+}
+
+/// Every ticket of the account (tests make fewer than a page), by id.
+pub async fn all_tickets(store: &DynStore, account: &Account) -> Vec<Ticket> {
+    store
+        .list_tickets(
+            account.id,
+            &TicketFilter::default(),
+            TicketSort::Id,
+            false,
+            Page::Offset {
+                offset: 0,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap()
+        .items
 }
