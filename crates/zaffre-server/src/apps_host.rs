@@ -14,6 +14,16 @@
 //! and its own ZAF SDK at [`SDK_PATH`]. HTML files get the Zendesk SDK's CDN
 //! addresses rewritten to that path, so unmodified apps work offline and
 //! against this host.
+//!
+//! The same files are also served under a versioned prefix,
+//! `/v/<assets version>/assets/…` ([`assets_version`], derived from the
+//! moment the app's files were last replaced). The workspace builds iframe
+//! URLs under it, so every relative reference in an app page resolves under
+//! it too, and those answers are cached for good (`immutable`): an app's
+//! scripts and styles come from the browser's cache on the next registration
+//! without a revalidation round trip. A new version (an upload, a `zaffre dev`
+//! reload) gets a new prefix. Unversioned `/assets/…` paths keep working,
+//! revalidated on every load, for apps that build absolute paths themselves.
 
 use std::borrow::Cow;
 
@@ -47,6 +57,30 @@ const ZENDESK_SDK_URLS: [&str; 2] = [
     "//assets.zendesk.com/apps/sdk/2.0/zaf_sdk",
     "//static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk",
 ];
+
+/// Where versioned app paths start: `/v/<assets version>/assets/…`.
+const VERSIONED_PREFIX: &str = "/v/";
+
+/// The version of an app's files that its versioned paths name: a hash of
+/// the moment they were last replaced (every upload of a new version and every
+/// `zaffre dev` reload stores them anew; timestamps are microseconds and only
+/// move forward), so it changes with the files and never comes back.
+pub fn assets_version(app: &zaffre_domain::apps::App) -> String {
+    let stamp = format!("{}:{}", app.id.0, app.updated_at.timestamp_micros());
+    hex::encode(&Sha256::digest(stamp.as_bytes())[..8])
+}
+
+/// `/v/<version>/assets/…` → (`version`, `/assets/…`); None for any other path.
+fn split_versioned(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix(VERSIONED_PREFIX)?;
+    let (version, tail) = rest.split_once('/')?;
+    let ok = version.len() == 16
+        && version
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let path = &path[VERSIONED_PREFIX.len() + version.len()..];
+    (ok && tail.starts_with("assets/")).then_some((version, path))
+}
 
 /// Routes of the authenticated API that the workspace's app bridge needs.
 pub fn routes() -> Router<AppState> {
@@ -256,13 +290,30 @@ async fn serve_app_request(
     let Some(path) = decode_path(path) else {
         return harden(not_found(), &state.config, host);
     };
+    let (version, path) = match split_versioned(&path) {
+        Some((version, rest)) => (Some(version), rest),
+        None => (None, path.as_str()),
+    };
+    // A versioned answer may be kept for good only when the files it came from are that
+    // version's: the version is read before and after the file (an upload in between
+    // changes it), and a stale prefix is answered with the current files, revalidated.
+    let mut cacheable = false;
     let found: Result<Option<(Vec<u8>, &str)>, ApiError> = if path == SDK_PATH {
         Ok(sdk().map(|s| (s.bytes.clone(), "text/javascript; charset=utf-8")))
     } else {
         match path.strip_prefix('/').filter(|p| p.starts_with("assets/")) {
-            Some(rel) => load_app_file(state, app_id, rel)
-                .await
-                .map(|o| o.map(|b| (b, content_type(rel)))),
+            Some(rel) => {
+                let before = match version {
+                    Some(_) => current_assets_version(state, app_id).await,
+                    None => Ok(None),
+                };
+                let file = load_app_file(state, app_id, rel).await;
+                if let (Some(v), Ok(Some(b)), Ok(Some(_))) = (version, &before, &file) {
+                    let after = current_assets_version(state, app_id).await;
+                    cacheable = b == v && after.is_ok_and(|a| a.as_deref() == Some(v));
+                }
+                before.and(file).map(|o| o.map(|b| (b, content_type(rel))))
+            }
             None => Ok(None),
         }
     };
@@ -298,11 +349,17 @@ async fn serve_app_request(
         h.insert(header::ETAG, v);
     }
     let mut response = harden(response, &state.config, host);
-    // The SDK under its versioned address (what app pages are rewritten to) never changes:
-    // browsers keep it, so an app's iframe loads it without asking. Everything else,
-    // including the bare SDK path, is revalidated (ETag) on every load, because an app's
-    // files change when a new version is uploaded under the same origin.
-    if path == SDK_PATH && query.is_some_and(|q| sdk().is_some_and(|s| q == s.query)) {
+    // What never changes at its address is kept by browsers for good, so an app's iframe
+    // loads it without asking: the SDK under its versioned address (what app pages are
+    // rewritten to) and an app's files under their current version prefix, except HTML
+    // (rewritten per binary and per app test run; an iframe's own page is never reused
+    // anyway, its URL carrying a fresh app_guid). Everything else, including the bare SDK
+    // path and unversioned app paths, is revalidated (ETag) on every load, because an
+    // app's files change under the same origin when a new version is stored.
+    let versioned_file = cacheable && !mime.starts_with("text/html");
+    let versioned_sdk =
+        path == SDK_PATH && query.is_some_and(|q| sdk().is_some_and(|s| q == s.query));
+    if versioned_file || versioned_sdk {
         response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
@@ -357,6 +414,22 @@ async fn load_app_file(
         .await
     {
         Ok(bytes) => Ok(Some(bytes)),
+        Err(zaffre_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The current [`assets_version`] of an app (None when there is no such app).
+async fn current_assets_version(state: &AppState, app_id: i64) -> Result<Option<String>, ApiError> {
+    let Some(account) = state.accounts.resolve(state, None).await? else {
+        return Ok(None);
+    };
+    match state
+        .store
+        .get_app(account, zaffre_domain::AppId(app_id))
+        .await
+    {
+        Ok(app) => Ok(Some(assets_version(&app))),
         Err(zaffre_store::StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }

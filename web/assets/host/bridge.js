@@ -20,7 +20,7 @@ export const HOOK_TIMEOUT_MS = 30_000;
  * @typedef {{product: string, location: string, url: string|null, auto_load?: boolean,
  *   auto_hide?: boolean, flexible?: boolean|null, size?: {width?: string|null, height?: string|null}|null}} ManifestLocation
  * @typedef {{id: number, app_id: number, name: string, app_name?: string, version?: string|null,
- *   locations: ManifestLocation[], settings: Record<string, unknown>}} Installation
+ *   assets_version?: string, locations: ManifestLocation[], settings: Record<string, unknown>}} Installation
  * @typedef {{guid: string, installation: Installation, location: string, origin: string,
  *   frame: HTMLIFrameElement, win: Window|null, registered: boolean, context: Record<string, any>,
  *   subs: Map<string, number>, hooks: Map<string, (error: any) => void>, wrapper: HTMLElement,
@@ -323,11 +323,23 @@ function createModal(caller, parent, options) {
   return inst.context;
 }
 
-/** An app-relative URL (`assets/x.html`) or one on the app's own origin; null otherwise. @param {Instance} inst @param {string} raw */
+/**
+ * An app-relative URL (`assets/x.html`) or one on the app's own origin; null otherwise. It is put
+ * under the app's version prefix (`/v/<assets_version>/assets/…`, which the server lets browsers
+ * cache for good), so every relative reference in the page is versioned too and the app's files
+ * come from the cache on the next load; an address already under some version prefix (an app
+ * naming a page by its own location) stands for the same file.
+ * @param {{origin: string, installation?: Installation}} inst @param {string} raw
+ */
 function resolveAppUrl(inst, raw) {
   try {
     const u = new URL(raw, `${inst.origin}/`);
-    return u.origin === inst.origin && u.pathname.startsWith('/assets/') ? u : null;
+    if (u.origin !== inst.origin) return null;
+    u.pathname = u.pathname.replace(/^\/v\/[0-9a-f]{16}(?=\/assets\/)/, '');
+    if (!u.pathname.startsWith('/assets/')) return null;
+    const version = inst.installation?.assets_version;
+    if (version && /^[0-9a-f]{16}$/.test(version)) u.pathname = `/v/${version}${u.pathname}`;
+    return u;
   } catch { return null; }
 }
 
@@ -408,7 +420,7 @@ async function mount(el) {
     const loc = installation.locations.find((l) => l.product === 'support' && l.location === name);
     if (!loc || !loc.url) continue;
     const origin = template.replace('{id}', String(installation.app_id));
-    const url = resolveAppUrl(/** @type {any} */ ({ origin }), loc.url);
+    const url = resolveAppUrl({ origin, installation }, loc.url);
     if (!url) continue; // remote URLs (server-side apps) are not supported yet
     mountOne(el, name, installation, loc, url, list);
     shown++;
@@ -612,7 +624,7 @@ export async function reloadApp(appId) {
     for (const n of stale) n.remove();
     for (const installation of fresh) {
       const loc = installation.locations.find((l) => l.product === 'support' && l.location === name);
-      const url = loc?.url ? resolveAppUrl(/** @type {any} */ ({ origin: template.replace('{id}', String(appId)) }), loc.url) : null;
+      const url = loc?.url ? resolveAppUrl({ origin: template.replace('{id}', String(appId)), installation }, loc.url) : null;
       if (!loc || !url) continue;
       const count = list.length;
       // Placed before the marker, never moved afterwards: moving an iframe reloads it into a new window.

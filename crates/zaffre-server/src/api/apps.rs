@@ -1032,6 +1032,8 @@ pub async fn list_installed(
             "name": i.settings.get("name").cloned().unwrap_or_else(|| Value::String(app.name.clone())),
             "app_name": app.name,
             "version": app.version,
+            // Iframe URLs go under `/v/<assets_version>/` so that the app's files are cached.
+            "assets_version": crate::apps_host::assets_version(app),
             "framework_version": manifest.as_ref().and_then(|m| m.framework_version.clone()),
             "locations": locations,
             // Plain settings only: secure values never leave the server.

@@ -169,3 +169,127 @@ async fn the_workspace_frames_app_origins_only_and_is_never_framed() {
         crate::common::send(app.anonymous(Method::GET, "/api/zaffre/apps/origins.json")).await;
     assert_eq!(status, 401);
 }
+
+/// The scaffold app with `main.js` replaced, as the store takes it.
+fn scaffold_app(main_js: &str) -> zaffre_domain::apps::NewApp {
+    let mut files = zaffre_manifest::scaffold::new_app("Versioned");
+    files.insert("assets/main.js".into(), main_js.as_bytes().to_vec());
+    let package = zaffre_manifest::Package::from_files(files);
+    zaffre_server::api::apps::new_app_from_package(package, None, None).expect("a valid app")
+}
+
+/// GET on an app origin: (status, cache-control, body).
+async fn fetch_app_file(app: &TestApp, id: i64, path: &str) -> (u16, String, String) {
+    let response = app
+        .anonymous(Method::GET, path)
+        .header(HOST, format!("app-{id}.localhost:{}", app.addr.port()))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let cache = response.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (status, cache, response.text().await.unwrap())
+}
+
+/// The `assets_version` the workspace's installed list gives for the one app.
+async fn installed_version(app: &TestApp) -> String {
+    let (status, body) = app.get(&app.agent, "/api/zaffre/apps/installed.json").await;
+    assert_eq!(status, 200, "{body}");
+    let version = body["installations"][0]["assets_version"]
+        .as_str()
+        .expect("an assets_version")
+        .to_owned();
+    assert_eq!(version.len(), 16, "{version}");
+    assert!(version.bytes().all(|b| b.is_ascii_hexdigit()), "{version}");
+    version
+}
+
+#[tokio::test]
+async fn versioned_app_paths_are_cached_for_good_and_change_with_each_version() {
+    crate::common::for_each_engine(|app: TestApp| async move {
+        const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+        let created = app
+            .store
+            .create_app(app.account, &scaffold_app("/* one */"))
+            .await
+            .unwrap();
+        let id = created.id.0;
+        let (status, body) = app
+            .write(
+                &app.admin,
+                Method::POST,
+                "/api/v2/apps/installations.json",
+                &serde_json::json!({"app_id": id, "settings": {"name": "Versioned"}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let v1 = installed_version(&app).await;
+
+        // Under the current version: the same files, kept for good; HTML is always revalidated.
+        let (status, cache, body) =
+            fetch_app_file(&app, id, &format!("/v/{v1}/assets/main.js")).await;
+        assert_eq!(
+            (status, cache.as_str(), body.as_str()),
+            (200, IMMUTABLE, "/* one */")
+        );
+        let (status, cache, html) =
+            fetch_app_file(&app, id, &format!("/v/{v1}/assets/iframe.html")).await;
+        assert_eq!((status, cache.as_str()), (200, "no-cache"));
+        assert!(
+            html.contains(&zaffre_server::apps_host::sdk_url()),
+            "{html}"
+        );
+        // Unversioned paths still work, revalidated.
+        let (status, cache, body) = fetch_app_file(&app, id, "/assets/main.js").await;
+        assert_eq!(
+            (status, cache.as_str(), body.as_str()),
+            (200, "no-cache", "/* one */")
+        );
+        let (_, _, plain_html) = fetch_app_file(&app, id, "/assets/iframe.html").await;
+        assert_eq!(plain_html, html);
+
+        // A new version of the files (an upload, a `zaffre dev` reload) changes the prefix.
+        app.store
+            .update_app(app.account, created.id, &scaffold_app("/* two */"))
+            .await
+            .unwrap();
+        let v2 = installed_version(&app).await;
+        assert_ne!(v1, v2);
+        let (status, cache, body) =
+            fetch_app_file(&app, id, &format!("/v/{v2}/assets/main.js")).await;
+        assert_eq!(
+            (status, cache.as_str(), body.as_str()),
+            (200, IMMUTABLE, "/* two */")
+        );
+        // A stale prefix (a page loaded before the update) gets the current files, not kept.
+        let (status, cache, body) =
+            fetch_app_file(&app, id, &format!("/v/{v1}/assets/main.js")).await;
+        assert_eq!(
+            (status, cache.as_str(), body.as_str()),
+            (200, "no-cache", "/* two */")
+        );
+        let (_, cache, body) = fetch_app_file(&app, id, "/assets/main.js").await;
+        assert_eq!((cache.as_str(), body.as_str()), ("no-cache", "/* two */"));
+
+        // Only `/v/<16 hex digits>/assets/…` is versioned, and it cannot escape the app's assets.
+        for path in [
+            format!("/v/{v2}/manifest.json"),
+            format!("/v/{v2}/assets/missing.js"),
+            format!("/v/{v2}/assets/%2e%2e/manifest.json"),
+            format!("/v/{v2}/__zaffre/zaf_sdk.js"),
+            format!("/v/{}g/assets/main.js", &v2[..15]),
+            format!("/v/{}/assets/main.js", &v2[..15]),
+            "/v/assets/main.js".to_owned(),
+        ] {
+            let (status, cache, _) = fetch_app_file(&app, id, &path).await;
+            assert_eq!((status, cache.as_str()), (404, "no-cache"), "{path}");
+        }
+        // Another app's origin does not serve this app's files under its prefix.
+        let (status, _, _) = fetch_app_file(&app, id + 1, &format!("/v/{v2}/assets/main.js")).await;
+        assert_eq!(status, 404);
+    })
+    .await;
+}
