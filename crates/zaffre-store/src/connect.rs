@@ -236,6 +236,12 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqliteStore> {
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
+        // sqlx pings a connection on acquire by default. A SQLite connection
+        // is a local file handle that cannot drop like a socket, and each ping
+        // is one more round trip to the connection's worker thread (futex
+        // wake-ups and context switches): on the single writer it lengthened
+        // every write transaction. sqlx still pings on release.
+        .test_before_acquire(false)
         // The writer is never recycled: while it is open the WAL and shared
         // memory files exist, which the read-only connections below rely on.
         .idle_timeout(None)
@@ -248,6 +254,7 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqliteStore> {
         .max(4);
     let reader = SqlitePoolOptions::new()
         .max_connections(readers)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         // Read-only, so a write sent to the wrong pool fails loudly instead
         // of contending with the writer for the lock.
@@ -255,6 +262,10 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqliteStore> {
         .await?;
     Ok(SqliteStore::new(reader, writer))
 }
+
+/// How long a PostgreSQL connection may sit idle in the pool before it is
+/// pinged again on its next use.
+const PG_IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
 async fn open_postgres(url: &str) -> StoreResult<PgStore> {
     let options = PgConnectOptions::from_str(url)?;
@@ -264,6 +275,19 @@ async fn open_postgres(url: &str) -> StoreResult<PgStore> {
     PgConnection::connect_with(&options).await?.close().await?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
+        // sqlx pings every connection on acquire by default: a network round
+        // trip before each query. It already pings on release, so only a
+        // connection idle for a while (the server may have closed it since)
+        // is checked before use.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PG_IDLE_BEFORE_PING {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(options)
         .await?;
