@@ -34,6 +34,8 @@ pub const QUEUE_ROWS: usize = 4096;
 /// Rows taken from the queue for one write at most.
 const BATCH_ROWS: usize = 512;
 
+// Rows are nearly every message: boxing them would cost an allocation per call to shrink the rare flush.
+#[allow(clippy::large_enum_variant)]
 enum Message {
     Row(AccountId, NewProxyAudit),
     /// Answered once every row queued before it is written (or logged as failed).
