@@ -7,8 +7,8 @@
 //! shapes; rules live in `zaffre-domain`.
 
 pub mod api;
-pub mod apptest;
 pub mod apps_host;
+pub mod apptest;
 pub mod auth;
 pub mod cache;
 pub mod config;
