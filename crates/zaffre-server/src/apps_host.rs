@@ -303,6 +303,10 @@ async fn serve_app_request(
     } else {
         match path.strip_prefix('/').filter(|p| p.starts_with("assets/")) {
             Some(rel) => {
+                let mime = content_type(rel);
+                // HTML is never kept (below): an iframe's page, on every registration's
+                // critical path, is not slowed by the version checks.
+                let version = version.filter(|_| !mime.starts_with("text/html"));
                 let before = match version {
                     Some(_) => current_assets_version(state, app_id).await,
                     None => Ok(None),
@@ -312,7 +316,7 @@ async fn serve_app_request(
                     let after = current_assets_version(state, app_id).await;
                     cacheable = b == v && after.is_ok_and(|a| a.as_deref() == Some(v));
                 }
-                before.and(file).map(|o| o.map(|b| (b, content_type(rel))))
+                before.and(file).map(|o| o.map(|b| (b, mime)))
             }
             None => Ok(None),
         }
