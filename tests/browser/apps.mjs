@@ -6,6 +6,7 @@ import { mkdtemp, cp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -50,4 +51,19 @@ export async function installApp(server, appDir, settings = {}) {
   const inst = await server.api('POST', '/api/v2/apps/installations.json', { app_id: status.app_id, settings: { name: manifest.name, ...settings } });
   await rm(zip, { force: true });
   return { appId: /** @type {number} */ (status.app_id), installationId: /** @type {number} */ (inst.id) };
+}
+
+/**
+ * Zendesk's official SDK (npm `zendesk_app_framework_sdk`), bundled and minified with esbuild the
+ * way its CDN build is made, so tests and the SDK benchmark can serve it in place of zaffre's.
+ * @returns {Promise<string>}
+ */
+export async function officialSdkBundle() {
+  const require = createRequire(import.meta.url);
+  const esbuild = require('esbuild');
+  const out = await esbuild.build({
+    entryPoints: [require.resolve('zendesk_app_framework_sdk/lib/index.js')],
+    bundle: true, format: 'iife', globalName: 'ZAFClient', write: false, minify: true, platform: 'browser',
+  });
+  return out.outputFiles[0].text;
 }

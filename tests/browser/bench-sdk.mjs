@@ -10,13 +10,11 @@
 // zaffre's SDK as served and of Zendesk's npm SDK bundled by esbuild. With BENCH_SDK_JSON=<file>
 // the figures are also written there as JSON (xtask reads them).
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { startServer, launchBrowser, newPage, login, someOpenTicket, waitFor } from './harness.mjs';
-import { writeApp, installApp } from './apps.mjs';
+import { writeApp, installApp, officialSdkBundle } from './apps.mjs';
 
-const require = createRequire(import.meta.url);
 const ROUNDS = Number(process.env.ROUNDS ?? 1000);
 const REGISTRATIONS = Number(process.env.REGISTRATIONS ?? 30);
 
@@ -45,15 +43,6 @@ function servedSdk(serverUrl, appId) {
   });
 }
 
-/** Zendesk's npm SDK bundled and minified as the conformance suite does. */
-async function officialSdk() {
-  const esbuild = require('esbuild');
-  const out = await esbuild.build({
-    entryPoints: [require.resolve('zendesk_app_framework_sdk/lib/index.js')],
-    bundle: true, format: 'iife', globalName: 'ZAFClient', write: false, minify: true, platform: 'browser',
-  });
-  return Buffer.from(out.outputFiles[0].text);
-}
 
 const server = await startServer();
 const browser = await launchBrowser();
@@ -142,7 +131,7 @@ try {
   }
 
   const zaffreSdk = await servedSdk(server.url, appId);
-  const zendeskSdk = await officialSdk();
+  const zendeskSdk = await officialSdkBundle().then((text) => Buffer.from(text));
   const sizes = {
     zaffre: { raw: zaffreSdk.length, gzip: gzipSync(zaffreSdk, { level: 9 }).length },
     official: { raw: zendeskSdk.length, gzip: gzipSync(zendeskSdk, { level: 9 }).length },

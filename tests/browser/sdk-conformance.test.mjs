@@ -5,11 +5,9 @@
 // place of zaffre's. Both must behave the same against zaffre's host.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { startServer, launchBrowser, newPage, login, someOpenTicket, waitFor, customField } from './harness.mjs';
-import { writeApp, installApp } from './apps.mjs';
+import { writeApp, installApp, officialSdkBundle } from './apps.mjs';
 
-const require = createRequire(import.meta.url);
 
 /** @type {import('./harness.mjs').Server} */
 let server;
@@ -30,12 +28,7 @@ before(async () => {
   browser = await launchBrowser();
   installed = await installApp(server, await writeApp('Conformance', 'conformance'), { greeting: 'Hej', api_token: 'sekrit-token' });
   locations = await installApp(server, await writeApp('Locations', ['conformance', 'locations']));
-  const esbuild = require('esbuild');
-  const out = await esbuild.build({
-    entryPoints: [require.resolve('zendesk_app_framework_sdk/lib/index.js')],
-    bundle: true, format: 'iife', globalName: 'ZAFClient', write: false, minify: true, platform: 'browser',
-  });
-  officialBundle = out.outputFiles[0].text;
+  officialBundle = await officialSdkBundle();
   const first = await newPage(browser);
   await login(first.page, server.url);
   signedIn = first.context;

@@ -12,7 +12,6 @@
 //   contain it. Upstream failures, httpCompleteResponse and proxy refusals keep their shapes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,9 +19,8 @@ import path from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
 import { startServer, launchBrowser, newPage, login, someOpenTicket, waitFor } from './harness.mjs';
-import { writeApp, installApp } from './apps.mjs';
+import { writeApp, installApp, officialSdkBundle } from './apps.mjs';
 
-const require = createRequire(import.meta.url);
 /** A recognisable secure setting: it must reach the upstream and nothing in the browser. */
 const SECRET = 'zs3cr3t-4a7c9e-do-not-leak';
 
@@ -121,12 +119,7 @@ before(async () => {
   });
   browser = await launchBrowser();
   installed = await installApp(server, await writeApp('Requests', 'request'), { greeting: 'Hej', api_token: SECRET });
-  const esbuild = require('esbuild');
-  const out = await esbuild.build({
-    entryPoints: [require.resolve('zendesk_app_framework_sdk/lib/index.js')],
-    bundle: true, format: 'iife', globalName: 'ZAFClient', write: false, minify: true, platform: 'browser',
-  });
-  officialBundle = out.outputFiles[0].text;
+  officialBundle = await officialSdkBundle();
   const first = await newPage(browser);
   await login(first.page, server.url);
   signedIn = first.context;
