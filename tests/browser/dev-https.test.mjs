@@ -11,13 +11,14 @@
 // the same host with ERR_CERT_AUTHORITY_INVALID.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, newPage, waitFor, screenshot } from './harness.mjs';
+import { startDev } from './dev.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.resolve(ROOT, process.env.ZAFFRE_BIN ?? 'target/debug/zaffre');
@@ -29,7 +30,7 @@ const CA_NAME = 'zaffre dev CA';
 let work;
 /** @type {string} */
 let caDir;
-/** @type {{base: string, link: string, output: () => string, stop: () => Promise<void>}} */
+/** @type {import('./dev.mjs').DevHost} */
 let dev;
 /** A Chromium whose NSS database trusts the dev CA. @type {import('playwright-core').Browser} */
 let trusting;
@@ -40,38 +41,9 @@ let plain;
  * Starts `zaffre dev --https` and waits for the sign-in link it prints.
  * @param {string} appDir @param {{fresh: boolean}} o `fresh`: a new dev database
  */
-async function startDev(appDir, o) {
-  if (!existsSync(BIN)) throw new Error(`zaffre binary not found at ${BIN}: build it (cargo build --release) or set ZAFFRE_BIN`);
-  const args = ['dev', appDir, '--https', ...(o.fresh ? ['--fresh'] : []), '--listen', '127.0.0.1:0', '--data-dir', path.join(work, 'data')];
-  const child = spawn(BIN, args, {
-    cwd: work,
-    env: { ...process.env, ZAFFRE_DEV_CA_DIR: caDir, ZAFFRE_RATE_LIMIT_PER_MINUTE: '0', RUST_LOG: process.env.RUST_LOG ?? 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const link = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`zaffre dev --https printed no sign-in link within 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      const m = /(https?:\/\/[^\s"'<>]+\/auth\/dev-link\?token=[^\s"'<>]+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    };
-    child.stdout.on('data', (d) => { out += d.toString(); check(); });
-    child.stderr.on('data', (d) => { out += d.toString(); check(); });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`zaffre dev --https exited with ${code}:\n${out}`)); });
-  });
-  return {
-    base: new URL(/** @type {string} */ (link)).origin,
-    link: /** @type {string} */ (link),
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => {
-        const t = setTimeout(() => { child.kill('SIGKILL'); resolve(undefined); }, 5000);
-        child.once('exit', () => { clearTimeout(t); resolve(undefined); });
-      });
-    },
-  };
+function startHttpsDev(appDir, o) {
+  const args = [appDir, '--https', ...(o.fresh ? ['--fresh'] : []), '--listen', '127.0.0.1:0', '--data-dir', path.join(work, 'data')];
+  return startDev(args, { cwd: work, env: { ZAFFRE_DEV_CA_DIR: caDir } });
 }
 
 /**
@@ -97,7 +69,7 @@ before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'zaffre-dev-https-'));
   caDir = path.join(work, 'dev-ca');
   execFileSync(BIN, ['app', 'new', 'Ticket helper'], { cwd: work, stdio: 'pipe' });
-  dev = await startDev(path.join(work, 'ticket-helper'), { fresh: true });
+  dev = await startHttpsDev(path.join(work, 'ticket-helper'), { fresh: true });
   const caFile = path.join(caDir, 'ca.pem');
   trusting = await launchBrowser({ env: { HOME: await browserHome('home-trusting', caFile) } });
   plain = await launchBrowser({ env: { HOME: await browserHome('home-plain') } });
@@ -207,7 +179,7 @@ test('control: a Chromium without the dev CA in its NSS database refuses the hos
 test('after a restart the CA is reused: the new leaf chains to the CA Chromium already trusts', { timeout: 120_000 }, async () => {
   const caBefore = await readFile(path.join(caDir, 'ca.pem'), 'utf8');
   await dev.stop();
-  dev = await startDev(path.join(work, 'ticket-helper'), { fresh: false });
+  dev = await startHttpsDev(path.join(work, 'ticket-helper'), { fresh: false });
   assert.doesNotMatch(dev.output(), /Created a local certificate authority/);
   assert.equal(await readFile(path.join(caDir, 'ca.pem'), 'utf8'), caBefore, 'ca.pem is unchanged');
   const { page, context, errors } = await newPage(trusting);

@@ -9,14 +9,14 @@
 // traffic and fires ticket.save (a rehearsal that saves nothing, then a real save).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, newPage, waitFor, screenshot } from './harness.mjs';
+import { startDev } from './dev.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.resolve(ROOT, process.env.ZAFFRE_BIN ?? 'target/debug/zaffre');
@@ -32,7 +32,7 @@ let work;
 let appDir;
 /** @type {{port: number, seen: Seen[], close: () => Promise<void>}} */
 let mock;
-/** @type {{base: string, link: string, output: () => string, stop: () => Promise<void>}} */
+/** @type {import('./dev.mjs').DevHost} */
 let dev;
 /** @type {import('playwright-core').Browser} */
 let browser;
@@ -112,47 +112,12 @@ client.on('ticket.save', () => {
   return dir;
 }
 
-/** Starts `zaffre dev` and waits for the sign-in link it prints. */
-async function startDev() {
-  if (!existsSync(BIN)) throw new Error(`zaffre binary not found at ${BIN}: build it (cargo build --release) or set ZAFFRE_BIN`);
-  const child = spawn(BIN, ['dev', appDir, '--fresh', '--listen', '127.0.0.1:0', '--data-dir', path.join(work, 'data')], {
-    cwd: work,
-    env: { ...process.env, ZAFFRE_SETTING_MOCK_KEY: SECRET, ZAFFRE_RATE_LIMIT_PER_MINUTE: '0', RUST_LOG: process.env.RUST_LOG ?? 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d.toString(); });
-  child.stderr.on('data', (d) => { out += d.toString(); });
-  const link = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`zaffre dev printed no sign-in link within 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      const m = /(https?:\/\/[^\s"'<>]+\/auth\/dev-link\?token=[^\s"'<>]+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    };
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`zaffre dev exited with ${code}:\n${out}`)); });
-  });
-  return {
-    base: new URL(/** @type {string} */ (link)).origin,
-    link: /** @type {string} */ (link),
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => {
-        const t = setTimeout(() => { child.kill('SIGKILL'); resolve(undefined); }, 5000);
-        child.once('exit', () => { clearTimeout(t); resolve(undefined); });
-      });
-    },
-  };
-}
-
 before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'zaffre-dev-test-'));
   mock = await startMock();
   appDir = await writeDevApp(mock.port);
-  dev = await startDev();
+  dev = await startDev([appDir, '--fresh', '--listen', '127.0.0.1:0', '--data-dir', path.join(work, 'data')],
+    { cwd: work, env: { ZAFFRE_SETTING_MOCK_KEY: SECRET } });
   browser = await launchBrowser();
 });
 
