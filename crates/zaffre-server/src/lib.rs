@@ -41,18 +41,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let token = state.shutdown.clone();
-    let audit = state.audit_writer.clone();
-    let router = build_router(state);
-    let signal = async move {
-        shutdown.await;
-        token.cancel();
-    };
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(signal)
-        .await;
-    audit.close().await;
-    served
+    serve_on(listener, state, shutdown).await
 }
 
 /// [`serve`] over TLS (`zaffre dev --https`): the same router and graceful
@@ -63,6 +52,19 @@ pub async fn serve_tls(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_on(tls::TlsListener::new(listener, tls)?, state, shutdown).await
+}
+
+/// What [`serve`] and [`serve_tls`] share, for any kind of listener.
+async fn serve_on<L>(
+    listener: L,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let token = state.shutdown.clone();
     let audit = state.audit_writer.clone();
     let router = build_router(state);
@@ -70,7 +72,7 @@ pub async fn serve_tls(
         shutdown.await;
         token.cancel();
     };
-    let served = axum::serve(tls::TlsListener::new(listener, tls)?, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(signal)
         .await;
     audit.close().await;
